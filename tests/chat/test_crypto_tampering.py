@@ -96,7 +96,9 @@ def test_an_unsigned_or_wrongly_signed_commit_is_refused(keys, opened):
     with pytest.raises(CryptoError):
         commits.commit_signature_verify(opened.commit, wrong, pub(keys, "visitor_sig"))
     with pytest.raises(CryptoError):
-        commits.commit_signature_verify(opened.commit, opened.signature[:63], pub(keys, "visitor_sig"))
+        commits.commit_signature_verify(
+            opened.commit, opened.signature[:63], pub(keys, "visitor_sig")
+        )
 
 
 def test_a_wrap_moved_to_another_conversation_fails(keys, opened):
@@ -140,11 +142,18 @@ def test_commit_structure_rules_are_enforced(keys, opened):
     commit = opened.commit
     bad = {
         "two teams": replace(commit, members=[commit.members[0], commit.members[0]]),
-        "no visitor": replace(commit, members=[commit.members[0], replace(commit.members[1], kind="device", id=DEVICE)]),
+        "no visitor": replace(
+            commit,
+            members=[commit.members[0], replace(commit.members[1], kind="device", id=DEVICE)],
+        ),
         "epoch 0 by staff": replace(commit, author=DEVICE),
         "epoch 0 nonzero prev": replace(commit, prev_commit_hash=b"\x02" * 32),
-        "later epoch by visitor": replace(commit, epoch=3, reason="rekey", prev_commit_hash=b"\x02" * 32),
-        "team id mismatch": replace(commit, members=[replace(commit.members[0], id="7"), commit.members[1]]),
+        "later epoch by visitor": replace(
+            commit, epoch=3, reason="rekey", prev_commit_hash=b"\x02" * 32
+        ),
+        "team id mismatch": replace(
+            commit, members=[replace(commit.members[0], id="7"), commit.members[1]]
+        ),
     }
     for name, commit_bad in bad.items():
         with pytest.raises(CryptoError):
@@ -166,7 +175,7 @@ def envelope(keys, opened):
         stream=b"\x07" * 16,
         seq=5,
         content_type="text",
-        content="J'ai besoin de la PrEP".encode(),
+        content=b"J'ai besoin de la PrEP",
         sender_key=keys["visitor_sig"],
     )
 
@@ -237,7 +246,12 @@ def test_a_message_signed_by_someone_else_is_refused(keys, opened, envelope):
 
 @pytest.mark.parametrize(
     "padded",
-    [bytes(255), bytes(257), (300).to_bytes(4, "big") + bytes(252), (1).to_bytes(4, "big") + b"a\x01" + bytes(250)],
+    [
+        bytes(255),
+        bytes(257),
+        (300).to_bytes(4, "big") + bytes(252),
+        (1).to_bytes(4, "big") + b"a\x01" + bytes(250),
+    ],
     ids=["short", "not-a-bucket", "length-overflow", "nonzero-padding"],
 )
 def test_bad_padding_is_refused(padded):
@@ -296,7 +310,10 @@ def test_a_team_wrap_opens_only_for_its_device_and_announced_key(keys):
     assert suite1.public_bytes(opened_key) == pub(keys, "team")
     with pytest.raises(CryptoError):
         certs.team_wrap_open(
-            wrap, device_kem_key=keys["device_kem"], device_id=str(uuid.uuid4()), announcement=announcement
+            wrap,
+            device_kem_key=keys["device_kem"],
+            device_id=str(uuid.uuid4()),
+            announcement=announcement,
         )
     impostor = certs.team_key_sign(
         admin_key=keys["admin"], version=1, pk=pub(keys, "visitor_kem"), not_after=NOW + 3600

@@ -1,0 +1,141 @@
+"""One websocket to the helpline: frames in and out, replies matched by ``ref``.
+
+A reader task routes every server frame: answers (``ref``) resolve the waiting request;
+items (commits, envelopes, receipts, activity) go to ``items`` in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from typing import Union
+from urllib.parse import urlsplit
+
+import msgspec
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from chat.protocol import frames as f
+
+SERVER_FRAMES = Union[  # noqa: UP007
+    f.Hello,
+    f.ConversationOpened,
+    f.ConversationResumed,
+    f.DeviceReady,
+    f.ConversationListed,
+    f.ConversationState,
+    f.CommitDelivered,
+    f.EnvelopeDelivered,
+    f.SyncDone,
+    f.Ack,
+    f.Receipt,
+    f.Certs,
+    f.ConversationActivity,
+    f.Pong,
+    f.Error,
+]
+_decoder = msgspec.json.Decoder(SERVER_FRAMES)
+_encoder = msgspec.json.Encoder()
+_refs = itertools.count(1)
+
+
+class ServerRefused(Exception):
+    """The server answered a request with an error frame."""
+
+    def __init__(self, error: f.Error) -> None:
+        super().__init__(f"{error.code}: {error.message}")
+        self.code = error.code
+        self.error = error
+
+
+class ConnectionLost(Exception):
+    """The socket closed while a request waited for its answer."""
+
+
+def websocket_url(base_url: str, endpoint: str) -> tuple[str, str]:
+    """(ws URL, Origin) for an http(s) base URL and an endpoint like "visitor"."""
+    parts = urlsplit(base_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return f"{scheme}://{parts.netloc}/ws/{endpoint}", f"{parts.scheme}://{parts.netloc}"
+
+
+class Connection:
+    def __init__(self, base_url: str, endpoint: str, *, cookie: str | None = None) -> None:
+        self.url, self.origin = websocket_url(base_url, endpoint)
+        self.cookie = cookie
+        self.items: asyncio.Queue = asyncio.Queue()
+        self.hello: f.Hello | None = None
+        self.websocket: ClientConnection | None = None
+        self._waiting: dict[str, asyncio.Future] = {}
+        self._reader: asyncio.Task | None = None
+        self.closed = asyncio.Event()
+
+    async def open(self) -> f.Hello:
+        headers = {"Cookie": self.cookie} if self.cookie else None
+        self.websocket = await connect(
+            self.url,
+            origin=self.origin,
+            additional_headers=headers,
+            compression=None,  # ciphertext does not compress
+            max_size=2**17,
+            open_timeout=10,
+        )
+        self.closed.clear()
+        hello = _decoder.decode(await self.websocket.recv())
+        if not isinstance(hello, f.Hello):
+            raise ConnectionLost(f"expected hello, got {type(hello).__name__}")
+        self.hello = hello
+        self._reader = asyncio.create_task(self._read())
+        return hello
+
+    async def close(self) -> None:
+        if self.websocket is not None:
+            await self.websocket.close()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.websocket:
+                self._route(_decoder.decode(raw))
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closed.set()
+            for future in self._waiting.values():
+                if not future.done():
+                    future.set_exception(ConnectionLost("socket closed"))
+            self._waiting.clear()
+            await self.items.put(None)
+
+    def _route(self, frame) -> None:
+        """The first answer with a waited-for ref resolves it; everything else (items,
+        a backlog's closing sync.done, unsolicited errors) is queued in order."""
+        ref = getattr(frame, "ref", None)
+        future = self._waiting.pop(ref, None) if ref else None
+        if isinstance(frame, f.ConversationState):
+            self.items.put_nowait(frame)  # the processor needs it before the backlog
+        if future is None or future.done():
+            self.items.put_nowait(frame)
+        elif isinstance(frame, f.Error):
+            future.set_exception(ServerRefused(frame))
+        else:
+            future.set_result(frame)
+
+    async def send(self, frame: f.ClientFrame) -> None:
+        await self.websocket.send(_encoder.encode(frame).decode("utf-8"))
+
+    async def request(self, frame: f.ClientFrame, *, timeout: float = 30):
+        """Send a frame with a fresh ref and wait for the answer with that ref."""
+        ref = f"r{next(_refs)}"
+        frame = msgspec.structs.replace(frame, ref=ref)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[ref] = future
+        try:
+            await self.send(frame)
+        except ConnectionClosed as exc:
+            self._waiting.pop(ref, None)
+            raise ConnectionLost("socket closed") from exc
+        return await asyncio.wait_for(future, timeout)

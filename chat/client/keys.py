@@ -1,0 +1,94 @@
+"""Private keys of the reference client, and the files that hold them.
+
+These files live on the machine of whoever holds the key (the coordinator's admin key,
+a staff device's keys); the server never reads them. Written with mode 0600.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from chat.crypto import suite1
+
+
+def key_file_write(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+
+
+def key_file_read(path: Path, kind: str) -> dict:
+    data = json.loads(Path(path).read_text())
+    if data.get("kind") != kind:
+        raise ValueError(f"{path} is not a {kind} key file")
+    return data
+
+
+def scalar(key: suite1.PrivateKey) -> str:
+    return suite1.private_scalar(key).hex()
+
+
+def from_scalar(text: str) -> suite1.PrivateKey:
+    return suite1.private_key_from_scalar(bytes.fromhex(text))
+
+
+@dataclass
+class AdminKeys:
+    sig: suite1.PrivateKey
+
+    @property
+    def public(self) -> bytes:
+        return suite1.public_bytes(self.sig)
+
+    @classmethod
+    def generate(cls) -> AdminKeys:
+        return cls(sig=suite1.private_key_generate())
+
+    def save(self, path: Path) -> None:
+        key_file_write(path, {"kind": "helpline-admin-key", "sig": scalar(self.sig)})
+
+    @classmethod
+    def load(cls, path: Path) -> AdminKeys:
+        return cls(sig=from_scalar(key_file_read(path, "helpline-admin-key")["sig"]))
+
+
+@dataclass
+class DeviceKeys:
+    kem: suite1.PrivateKey
+    sig: suite1.PrivateKey
+    device_id: str = ""
+
+    @property
+    def kem_public(self) -> bytes:
+        return suite1.public_bytes(self.kem)
+
+    @property
+    def sig_public(self) -> bytes:
+        return suite1.public_bytes(self.sig)
+
+    @classmethod
+    def generate(cls) -> DeviceKeys:
+        return cls(kem=suite1.private_key_generate(), sig=suite1.private_key_generate())
+
+    def save(self, path: Path) -> None:
+        key_file_write(
+            path,
+            {
+                "kind": "helpline-device-key",
+                "device_id": self.device_id,
+                "kem": scalar(self.kem),
+                "sig": scalar(self.sig),
+            },
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> DeviceKeys:
+        data = key_file_read(path, "helpline-device-key")
+        return cls(
+            kem=from_scalar(data["kem"]), sig=from_scalar(data["sig"]), device_id=data["device_id"]
+        )

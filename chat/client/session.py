@@ -1,0 +1,252 @@
+"""What the visitor and staff clients share: ordered processing, acks, reconnection.
+
+A single processor task applies items strictly in the server's order per conversation
+(docs/protocol.md §7): out-of-order items wait in a buffer, a gap that lasts asks for a
+``sync``, items already applied are ignored, and envelopes not yet acknowledged are sent
+again after a reconnection (idempotent by their stream and seq).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from dataclasses import dataclass, field
+
+from chat.client.connection import Connection, ConnectionLost, ServerRefused
+from chat.client.state import ConversationState, Message
+from chat.crypto.errors import CryptoError
+from chat.crypto.messages import Envelope
+from chat.protocol import frames as f
+
+logger = logging.getLogger(__name__)
+
+GAP_WAIT_SECONDS = 0.5
+PING_SECONDS = 10.0
+
+
+@dataclass
+class Followed:
+    state: ConversationState
+    last_order: int = 0
+    pending: dict[int, object] = field(default_factory=dict)
+    own_orders: set[int] = field(default_factory=set)
+    gap_task: asyncio.Task | None = None
+
+
+class Session:
+    """Subclasses implement ``authenticate`` (open/resume or device.auth + subscribe)."""
+
+    endpoint = ""
+
+    def __init__(self, urls: list[str], *, auto_reconnect: bool = True) -> None:
+        self.urls = list(urls)
+        self.auto_reconnect = auto_reconnect
+        self.conversations: dict[str, Followed] = {}
+        self.messages: asyncio.Queue[Message] = asyncio.Queue()
+        self.history: list[Message] = []
+        self.failures: list[str] = []
+        self.receipts: list[f.Receipt] = []
+        self.activity: list[f.ConversationActivity] = []
+        self.connection: Connection | None = None
+        self.connected = asyncio.Event()
+        self.reconnections = 0
+        self._url_index = 0
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = False
+
+    # -- connection life ------------------------------------------------------------
+
+    def cookie(self) -> str | None:
+        return None
+
+    async def start(self) -> None:
+        await self._connect()
+        self._tasks = [
+            asyncio.create_task(self._process()),
+            asyncio.create_task(self._heartbeat()),
+        ]
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.connection is not None:
+            await self.connection.close()
+
+    async def _connect(self) -> None:
+        url = self.urls[self._url_index % len(self.urls)]
+        connection = Connection(url, self.endpoint, cookie=self.cookie())
+        await connection.open()
+        self.connection = connection
+        await self.authenticate()
+        self.connected.set()
+
+    async def authenticate(self) -> None:
+        raise NotImplementedError
+
+    async def reconnect(self) -> None:
+        """Reconnect (trying each server URL in turn, with jittered backoff) and catch up."""
+        self.connected.clear()
+        delay = 0.05
+        while not self._stopping:
+            self._url_index += 1
+            try:
+                await self._connect()
+                self.reconnections += 1
+                return
+            except (OSError, ConnectionLost, ServerRefused, TimeoutError) as exc:
+                logger.debug("reconnect failed: %s", exc)
+                await asyncio.sleep(delay + random.uniform(0, delay))  # noqa: S311
+                delay = min(delay * 2, 2.0)
+
+    async def drop(self) -> None:
+        """Close the socket as a network failure would (tests use it)."""
+        if self.connection is not None and self.connection.websocket is not None:
+            self.connection.websocket.transport.abort()
+
+    # -- sending --------------------------------------------------------------------
+
+    async def send_content(
+        self, conversation_id: str, content: bytes, content_type: str = "text"
+    ) -> int:
+        """Encrypt and send; return the order once the server has stored it. Across a
+        reconnection the same envelope is sent again until acknowledged."""
+        envelope = self.conversations[conversation_id].state.seal(content, content_type)
+        return await self._send_envelope(envelope)
+
+    async def send_text(self, conversation_id: str, text: str) -> int:
+        return await self.send_content(conversation_id, text.encode("utf-8"))
+
+    async def _send_envelope(self, envelope: Envelope) -> int:
+        while True:
+            await self.connected.wait()
+            connection = self.connection
+            try:
+                ack = await connection.request(f.EnvelopeSend(envelope=envelope))
+            except (ConnectionLost, TimeoutError):
+                if not self.auto_reconnect:
+                    raise
+                await self.replaced(connection)
+                continue
+            await connection.items.put(("own", envelope.conversation_id, ack.order))
+            return ack.order
+
+    async def replaced(self, connection: Connection) -> None:
+        """Wait until the session runs on a new, authenticated connection."""
+        while self.connection is connection or not self.connected.is_set():
+            await asyncio.sleep(0.05)
+
+    # -- receiving ------------------------------------------------------------------
+
+    async def _process(self) -> None:
+        while True:
+            item = await self.connection.items.get()
+            if item is None:
+                if self._stopping or not self.auto_reconnect:
+                    return
+                await self.reconnect()
+                continue
+            try:
+                await self._handle(item)
+            except ServerRefused as exc:
+                self.failures.append(f"refused: {exc}")
+            except ConnectionLost:
+                continue
+
+    async def _handle(self, item) -> None:
+        if isinstance(item, tuple):
+            _, conversation_id, order = item
+            followed = self.conversations[conversation_id]
+            followed.own_orders.add(order)
+            await self._advance(followed)
+        elif isinstance(item, f.CommitDelivered | f.EnvelopeDelivered):
+            followed = self.conversations.get(item.conversation_id)
+            if followed is None or item.order <= followed.last_order:
+                return
+            followed.pending[item.order] = item
+            await self._advance(followed)
+        elif isinstance(item, f.ConversationState):
+            followed = self.conversations.get(item.conversation_id)
+            if followed is not None:
+                followed.state.visitor_sig_pk = item.visitor_sig_pk
+        elif isinstance(item, f.Receipt):
+            self.receipts.append(item)
+        elif isinstance(item, f.ConversationActivity):
+            self.activity.append(item)
+        elif isinstance(item, f.Error):
+            self.failures.append(f"error: {item.code}: {item.message}")
+
+    async def _advance(self, followed: Followed) -> None:
+        while True:
+            following = followed.last_order + 1
+            if following in followed.own_orders:
+                followed.own_orders.discard(following)
+            elif following in followed.pending:
+                await self._apply(followed, followed.pending.pop(following))
+            else:
+                break
+            followed.last_order = following
+        followed.own_orders = {o for o in followed.own_orders if o > followed.last_order}
+        if followed.pending and (followed.gap_task is None or followed.gap_task.done()):
+            followed.gap_task = asyncio.create_task(self._fill_gap(followed))
+
+    async def _fill_gap(self, followed: Followed) -> None:
+        await asyncio.sleep(GAP_WAIT_SECONDS)
+        if followed.pending:
+            await self.sync(followed.state.conversation_id)
+
+    async def sync(self, conversation_id: str) -> None:
+        followed = self.conversations[conversation_id]
+        with contextlib.suppress(ConnectionLost, ServerRefused, TimeoutError):
+            await self.connection.request(
+                f.Sync(conversation_id=conversation_id, after=followed.last_order)
+            )
+
+    async def _apply(self, followed: Followed, item) -> None:
+        state = followed.state
+        try:
+            if isinstance(item, f.CommitDelivered):
+                ids = [item.commit.author] + [
+                    m.id for m in item.commit.members if m.kind == "device"
+                ]
+                await self.certs_ensure(state, ids)
+                state.commit_accept(item.commit, item.signature, item.wrap)
+                return
+            await self.certs_ensure(state, [item.envelope.sender])
+            message = state.envelope_open(item.envelope, item.order)
+        except CryptoError as exc:
+            self.failures.append(f"order {item.order}: {exc}")
+            return
+        self.history.append(message)
+        if message.sender != state.me:
+            await self.messages.put(message)
+
+    async def certs_ensure(self, state: ConversationState, party_ids: list[str]) -> None:
+        missing = state.unknown_devices(party_ids)
+        if not missing:
+            return
+        answer = await self.connection.request(f.CertsGet(device_ids=missing))
+        for cert in answer.certs:
+            state.cert_add(cert)
+
+    async def _heartbeat(self) -> None:
+        """Ask now and then how far each conversation went; catch up if behind (this is
+        how a live item lost with a Redis outage is recovered)."""
+        while True:
+            await asyncio.sleep(PING_SECONDS)
+            if not self.connected.is_set():
+                continue
+            with contextlib.suppress(ConnectionLost, ServerRefused, TimeoutError):
+                pong = await self.connection.request(f.Ping())
+                for conversation_id, last in pong.last_orders.items():
+                    followed = self.conversations.get(conversation_id)
+                    if followed and last > followed.last_order:
+                        await self.sync(conversation_id)
+
+    async def receive(self, timeout: float = 10) -> Message:
+        return await asyncio.wait_for(self.messages.get(), timeout)

@@ -1,0 +1,128 @@
+"""The staff (or interpreter) device side of the reference client."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from chat.client.http import staff_login
+from chat.client.keys import DeviceKeys
+from chat.client.session import Followed, Session
+from chat.client.state import ConversationState
+from chat.crypto import certs, suite1
+from chat.crypto.errors import BadObject
+from chat.protocol import frames as f
+from chat.services.devices import device_auth_message
+
+
+class StaffClient(Session):
+    endpoint = "staff"
+
+    def __init__(
+        self,
+        urls: list[str],
+        *,
+        device: DeviceKeys,
+        cookie: str,
+        admin_fingerprint: bytes | None,
+        auto_reconnect: bool = True,
+    ) -> None:
+        super().__init__(urls, auto_reconnect=auto_reconnect)
+        self.device = device
+        self._cookie = cookie
+        self.admin_fingerprint = admin_fingerprint
+        self.admin_pk = b""
+        self.cert: certs.DeviceCert | None = None
+        self.team_keys: dict[int, tuple[certs.TeamKeyAnnouncement, suite1.PrivateKey]] = {}
+
+    @classmethod
+    def login(
+        cls,
+        urls: list[str],
+        *,
+        username: str,
+        password: str,
+        device: DeviceKeys,
+        admin_fingerprint: bytes | None,
+        auto_reconnect: bool = True,
+    ) -> StaffClient:
+        cookie = staff_login(urls[0], username, password)
+        return cls(
+            urls,
+            device=device,
+            cookie=cookie,
+            admin_fingerprint=admin_fingerprint,
+            auto_reconnect=auto_reconnect,
+        )
+
+    def cookie(self) -> str | None:
+        return self._cookie
+
+    async def authenticate(self) -> None:
+        nonce = self.connection.hello.nonce
+        signature = suite1.sign(
+            self.device.sig, device_auth_message(nonce=nonce, device_id=self.device.device_id)
+        )
+        ready = await self.connection.request(
+            f.DeviceAuth(device_id=self.device.device_id, signature=signature)
+        )
+        self._ready(ready)
+        for conversation_id, followed in self.conversations.items():
+            await self.connection.request(
+                f.ConversationSubscribe(conversation_id=conversation_id, after=followed.last_order)
+            )
+
+    def _ready(self, ready: f.DeviceReady) -> None:
+        if (
+            self.admin_fingerprint
+            and suite1.admin_fingerprint(ready.admin_pk) != self.admin_fingerprint
+        ):
+            raise BadObject("the server's admin key does not match the pinned fingerprint")
+        self.admin_pk = ready.admin_pk
+        certs.cert_verify(ready.cert, admin_pk=ready.admin_pk, now=int(time.time()))
+        self.cert = ready.cert
+        for entry in ready.team_keys:
+            if entry.wrap is None:
+                continue
+            team_key = certs.team_wrap_open(
+                entry.wrap,
+                device_kem_key=self.device.kem,
+                device_id=self.device.device_id,
+                announcement=entry.announcement,
+            )
+            self.team_keys[entry.announcement.version] = (entry.announcement, team_key)
+
+    def open_keys(self) -> dict[bytes, suite1.PrivateKey]:
+        if self.cert is not None and self.cert.role == "interpreter":
+            return {suite1.key_id(self.device.kem_public): self.device.kem}
+        return {suite1.key_id(ann.pk): key for ann, key in self.team_keys.values()}
+
+    async def list_conversations(self) -> list[f.ConversationSummary]:
+        answer = await self.connection.request(f.ConversationList())
+        return answer.conversations
+
+    async def subscribe(self, conversation_id: str) -> None:
+        """Follow a conversation. Its ``conversation.state`` frame (which carries the
+        visitor's signing key) is applied in order, before the backlog behind it."""
+        state = ConversationState(
+            conversation_id=conversation_id,
+            me=self.device.device_id,
+            sign_key=self.device.sig,
+            open_keys=self.open_keys(),
+            admin_pk=self.admin_pk,
+            visitor_sig_pk=b"",
+        )
+        state.device_certs[self.cert.device_id] = self.cert
+        self.conversations[conversation_id] = Followed(state=state)
+        await self.connection.request(
+            f.ConversationSubscribe(conversation_id=conversation_id, after=0)
+        )
+
+    async def wait_for_epoch(self, conversation_id: str, timeout: float = 10) -> None:
+        """Wait until this device holds a secret for the conversation (after subscribe)."""
+
+        async def ready() -> None:
+            while self.conversations[conversation_id].state.current_epoch < 0:
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(ready(), timeout)

@@ -1,0 +1,166 @@
+"""The staff endpoint, /ws/staff (docs/protocol.md §8.3): a Django session plus proof
+that the socket holds a certified device's signing key."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from chat import selectors
+from chat.consumers.base import ProtocolConsumer
+from chat.crypto import suite1
+from chat.crypto.commits import Commit, Wrap
+from chat.events import STAFF_GROUP
+from chat.models import Device
+from chat.parties import INTERPRETER, STAFF, Party
+from chat.protocol import frames as f
+from chat.protocol.errors import ErrorCode, ProtocolError
+from chat.protocol.parse import staff_parser
+from chat.services.devices import device_authenticate
+
+CLOSE_NO_SESSION = 4401
+NONCE_LEN = 32
+
+
+class StaffConsumer(ProtocolConsumer):
+    parser_factory = staticmethod(staff_parser)
+    auth_frames = (f.DeviceAuth,)
+    handlers = {
+        f.DeviceAuth: "on_device_auth",
+        f.ConversationList: "on_list",
+        f.ConversationSubscribe: "on_subscribe",
+        f.ConversationUnsubscribe: "on_unsubscribe",
+        f.CommitSubmit: "on_commit_submit",
+        f.EnvelopeSend: "on_envelope_send",
+        f.ReceiptSend: "on_receipt",
+        f.Sync: "on_sync",
+        f.CertsGet: "on_certs_get",
+        f.Ping: "on_ping",
+    }
+
+    refusal_code = CLOSE_NO_SESSION
+
+    def admitted(self) -> bool:
+        user = self.scope.get("user")
+        return user is not None and user.is_authenticated and user.is_active
+
+    async def connect(self) -> None:
+        self.interpreter_epochs: dict[str, set[int]] = {}
+        self.nonce = suite1.random_bytes(NONCE_LEN)
+        await super().connect()
+
+    async def greet(self) -> None:
+        await self.send_frame(f.Hello(max_frame=self.parser.max_bytes, nonce=self.nonce))
+
+    async def disconnect(self, code: int) -> None:
+        if self.party is not None and self.party.is_staff:
+            await self.channel_layer.group_discard(STAFF_GROUP, self.channel_name)
+        await super().disconnect(code)
+
+    async def on_device_auth(self, frame: f.DeviceAuth) -> None:
+        device = await database_sync_to_async(device_authenticate)(
+            user_id=self.scope["user"].pk,
+            device_id=frame.device_id,
+            nonce=self.nonce,
+            signature=frame.signature,
+            now=timezone.now(),
+        )
+        kind = STAFF if device.role == Device.Role.STAFF else INTERPRETER
+        self.authenticated(Party(kind=kind, id=str(device.pk)))
+        if kind == STAFF:
+            await self.channel_layer.group_add(STAFF_GROUP, self.channel_name)
+        team_keys = await database_sync_to_async(selectors.team_keys_for_device)(device)
+        await self.send_frame(
+            f.DeviceReady(
+                ref=frame.ref,
+                device_id=str(device.pk),
+                role=device.role,
+                cert=device.certificate(),
+                admin_pk=await database_sync_to_async(admin_public_key)(),
+                team_keys=[
+                    f.TeamKeyForDevice(announcement=key.announcement(), wrap=wrap)
+                    for key, wrap in team_keys
+                ]
+                if kind == STAFF
+                else [],
+            )
+        )
+
+    async def on_list(self, frame: f.ConversationList) -> None:
+        if not self.party.is_staff:
+            raise ProtocolError(ErrorCode.FORBIDDEN, "staff only", ref=frame.ref)
+        rows = await database_sync_to_async(selectors.conversations_recent)()
+        await self.send_frame(
+            f.ConversationListed(ref=frame.ref, conversations=[summary(c) for c in rows])
+        )
+
+    async def on_subscribe(self, frame: f.ConversationSubscribe) -> None:
+        conversation = await database_sync_to_async(self.readable_conversation)(
+            frame.conversation_id
+        )
+        if conversation is None:
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN, "not allowed on this conversation", ref=frame.ref
+            )
+        await self.follow(frame.conversation_id)
+        await self.send_frame(
+            f.ConversationState(
+                ref=frame.ref,
+                conversation_id=frame.conversation_id,
+                state=conversation.state,
+                language=conversation.language,
+                visitor_kem_pk=bytes(conversation.visitor_kem_public_key),
+                visitor_sig_pk=bytes(conversation.visitor_sig_public_key),
+                current_epoch=conversation.current_epoch,
+                last_order=conversation.last_order,
+            )
+        )
+        await self.send_backlog(frame.conversation_id, frame.after, frame.ref)
+
+    def readable_conversation(self, conversation_id: str):
+        if not selectors.party_may_read(self.party, conversation_id):
+            return None
+        if self.party.is_interpreter:
+            self.interpreter_epochs[conversation_id] = selectors.interpreter_epochs(
+                conversation_id=conversation_id, device_id=self.party.id
+            )
+        return selectors.conversation_get(conversation_id)
+
+    async def on_unsubscribe(self, frame: f.ConversationUnsubscribe) -> None:
+        await self.unfollow(frame.conversation_id)
+        await self.send_frame(f.Ack(ref=frame.ref, conversation_id=frame.conversation_id, order=0))
+
+    def epoch_visible(self, conversation_id: str, epoch: int) -> bool:
+        if not self.party.is_interpreter:
+            return True
+        return epoch in self.interpreter_epochs.get(conversation_id, set())
+
+    def commit_visible(self, commit: Commit, wrap: Wrap | None) -> bool:
+        """An interpreter sees the commits that add it; a commit without it ends its view."""
+        if not self.party.is_interpreter:
+            return True
+        epochs = self.interpreter_epochs.setdefault(commit.conversation_id, set())
+        if wrap is None:
+            return False
+        epochs.add(commit.epoch)
+        return True
+
+    async def chat_activity(self, event: dict) -> None:
+        await self.send(text_data=event["text"])
+
+
+def admin_public_key() -> bytes:
+    admin_key = selectors.admin_key_current()
+    return bytes(admin_key.public_key) if admin_key else b""
+
+
+def summary(conversation) -> f.ConversationSummary:
+    return f.ConversationSummary(
+        conversation_id=str(conversation.pk),
+        state=conversation.state,
+        language=conversation.language,
+        created_at=int(conversation.created_at.timestamp()),
+        last_activity_at=int(conversation.last_activity_at.timestamp()),
+        last_order=conversation.last_order,
+        current_epoch=conversation.current_epoch,
+    )

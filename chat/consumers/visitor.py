@@ -1,0 +1,80 @@
+"""The visitor endpoint, /ws/visitor (docs/protocol.md §8.2)."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from chat.consumers.base import ProtocolConsumer
+from chat.parties import visitor_party
+from chat.protocol import frames as f
+from chat.protocol.errors import ErrorCode, ProtocolError
+from chat.protocol.parse import visitor_parser
+from chat.services.conversations import conversation_open, conversation_resume
+
+
+class VisitorConsumer(ProtocolConsumer):
+    """A visitor's socket: bound to one conversation by open or resume (token in a frame,
+    never in the URL); sees only that conversation."""
+
+    parser_factory = staticmethod(visitor_parser)
+    auth_frames = (f.ConversationOpen, f.ConversationResume)
+    handlers = {
+        f.ConversationOpen: "on_open",
+        f.ConversationResume: "on_resume",
+        f.CommitSubmit: "on_commit_submit",
+        f.EnvelopeSend: "on_envelope_send",
+        f.ReceiptSend: "on_receipt",
+        f.Sync: "on_sync",
+        f.CertsGet: "on_certs_get",
+        f.Ping: "on_ping",
+    }
+
+    def conversation_check(self, conversation_id: str, ref: str | None) -> None:
+        if self.party is None or conversation_id != self.party.conversation_id:
+            raise ProtocolError(ErrorCode.FORBIDDEN, "not your conversation", ref=ref)
+
+    async def on_open(self, frame: f.ConversationOpen) -> None:
+        opened = await database_sync_to_async(conversation_open)(
+            suite=frame.suite,
+            language=frame.language,
+            campaign=frame.campaign,
+            visitor_kem_pk=frame.visitor_kem_pk,
+            visitor_sig_pk=frame.visitor_sig_pk,
+            now=timezone.now(),
+        )
+        conversation_id = str(opened.conversation.pk)
+        self.authenticated(visitor_party(conversation_id))
+        await self.follow(conversation_id)
+        await self.send_frame(
+            f.ConversationOpened(
+                ref=frame.ref,
+                conversation_id=conversation_id,
+                token=opened.token,
+                admin_pk=bytes(opened.admin_key.public_key),
+                team_key=opened.team_key.announcement(),
+                expires_after_days=settings.CHAT_IDLE_EXPIRY_DAYS,
+            )
+        )
+
+    async def on_resume(self, frame: f.ConversationResume) -> None:
+        conversation, admin_key, team_key = await database_sync_to_async(conversation_resume)(
+            token=frame.token, now=timezone.now()
+        )
+        conversation_id = str(conversation.pk)
+        self.authenticated(visitor_party(conversation_id))
+        await self.follow(conversation_id)
+        await self.send_frame(
+            f.ConversationResumed(
+                ref=frame.ref,
+                conversation_id=conversation_id,
+                state=conversation.state,
+                current_epoch=conversation.current_epoch,
+                last_order=conversation.last_order,
+                admin_pk=bytes(admin_key.public_key),
+                team_key=team_key.announcement(),
+                expires_after_days=settings.CHAT_IDLE_EXPIRY_DAYS,
+            )
+        )
+        await self.send_backlog(conversation_id, frame.after, frame.ref)

@@ -1,0 +1,60 @@
+"""Typed errors of the chat domain. Services raise them; chat/protocol/errors.py maps them
+to protocol error codes in one place."""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """A domain action was refused; nothing was stored."""
+
+
+class Unauthorized(ChatError):
+    """Wrong conversation token or device signature (never says which part was wrong)."""
+
+
+class DeviceNotCertified(ChatError):
+    """The device is pending, revoked, or its certificate has expired."""
+
+
+class Forbidden(ChatError):
+    """The party may not do this on this conversation."""
+
+
+class ConversationClosed(ChatError):
+    """The conversation is closed, deleted or expired."""
+
+
+class Unsupported(ChatError):
+    """A suite or version this server does not implement."""
+
+
+class EpochConflict(ChatError):
+    """The commit is not the next one in the chain (another commit won the race)."""
+
+
+class CommitRejected(ChatError):
+    """The commit's members or wraps break docs/protocol.md §5.3–5.4."""
+
+
+class CommitSignatureInvalid(ChatError):
+    """The commit's signature does not verify under its author's key."""
+
+
+class EpochClosed(ChatError):
+    """The envelope's epoch is unknown, past its grace period, or excludes the sender."""
+
+
+class SeqConflict(ChatError):
+    """Another envelope was already accepted under this (epoch, sender, stream, seq)."""
+
+
+class KeyInvalid(ChatError):
+    """A public key is not a valid P-256 point."""
+
+
+class HelplineNotReady(ChatError):
+    """The helpline has no admin key or no current team key yet."""
+
+
+class CertificateInvalid(ChatError):
+    """A device certificate does not verify under the admin key."""

@@ -1,0 +1,84 @@
+"""Seed the demo helpline for ``make run`` (idempotent): admin key, a staff account with
+a certified device, a team key wrapped to it, a campaign; then print what to open.
+
+The demo's private keys and password are in var/demo/ (git-ignored, mode 0600) so that
+``chat_smoke`` can act as the staff device. A real helpline makes these in browsers.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from chat import keyring, selectors
+from chat.client.keys import AdminKeys, key_file_write
+from chat.crypto import suite1
+from ops.campaigns import campaign_create
+
+DEMO_USER = "demo"
+
+
+class Command(BaseCommand):
+    help = "Seed a demo helpline and print how to use it."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, url: str, **options) -> None:
+        demo_dir = Path(settings.CHAT_DEMO_DIR)
+        info_path = demo_dir / "demo.json"
+        if not (info_path.exists() and selectors.admin_key_current()):
+            self.seed(demo_dir, info_path)
+        self.announce(json.loads(info_path.read_text()), url)
+
+    def seed(self, demo_dir: Path, info_path: Path) -> None:
+        now = timezone.now()
+        password = secrets.token_urlsafe(12)
+        user, _ = get_user_model().objects.get_or_create(username=DEMO_USER)
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        admin = keyring.admin_create(now=now)
+        admin.save(demo_dir / "admin.key.json")
+        device = keyring.device_create(
+            username=DEMO_USER, role="staff", label_text="demo device", now=now
+        )
+        device.save(demo_dir / "staff.device.json")
+        keyring.device_certify_with(
+            admin=AdminKeys.load(demo_dir / "admin.key.json"),
+            device_id=device.device_id,
+            days=365,
+            now=now,
+        )
+        keyring.team_key_create(admin=admin, days=90, now=now)
+        campaign = campaign_create(name="Démo — maraude numérique", now=now)
+        info = {
+            "username": DEMO_USER,
+            "password": password,
+            "device_id": device.device_id,
+            "campaign": campaign.code,
+            "fingerprint": suite1.admin_fingerprint(admin.public).hex(),
+        }
+        key_file_write(info_path, info)
+
+    def announce(self, info: dict, url: str) -> None:
+        fingerprint = suite1.fingerprint_display(bytes.fromhex(info["fingerprint"]))
+        lines = [
+            "",
+            "Demo helpline ready.",
+            f"  Visitor chat link:  {url}/c/{info['campaign']}",
+            f"  Staff sign-in:      {url}/staff/login/",
+            f"                      user {info['username']!r}, password {info['password']!r}",
+            f"  Django admin:       {url}/admin/",
+            f"  Health:             {url}/healthz",
+            f"  Round trip test:    .venv/bin/python manage.py chat_smoke --url {url}",
+            f"  Admin fingerprint:  {fingerprint}",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,97 @@
+"""Set up a helpline's keys without a browser (docs/protocol.md §4).
+
+    manage.py helpline_keys create-admin --out admin.key.json
+    manage.py helpline_keys create-device --user nurse --role staff --out nurse.device.json
+    manage.py helpline_keys certify-device --admin-key admin.key.json --device <id>
+    manage.py helpline_keys create-team-key --admin-key admin.key.json
+    manage.py helpline_keys wrap-team-key --with-device-key nurse.device.json --device <id>
+    manage.py helpline_keys fingerprint
+
+Private keys live in the files given; the database gets only public keys, signatures
+and wraps. Keep the admin key file offline: it certifies every device.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from chat import keyring, selectors
+from chat.client.keys import AdminKeys, DeviceKeys
+from chat.crypto import suite1
+from chat.errors import ChatError
+
+
+class Command(BaseCommand):
+    help = "Create the admin and team keys, register and certify devices, wrap team keys."
+
+    def add_arguments(self, parser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        admin = sub.add_parser("create-admin", help="make the admin signing key")
+        admin.add_argument("--out", type=Path, required=True)
+        device = sub.add_parser("create-device", help="make a device's keys and register it")
+        device.add_argument("--user", required=True)
+        device.add_argument("--role", choices=["staff", "interpreter"], default="staff")
+        device.add_argument("--label", default="")
+        device.add_argument("--out", type=Path, required=True)
+        certify = sub.add_parser("certify-device", help="sign a device's certificate")
+        certify.add_argument("--admin-key", type=Path, required=True)
+        certify.add_argument("--device", required=True)
+        certify.add_argument("--days", type=int, default=365)
+        team = sub.add_parser("create-team-key", help="new team key, wrapped to staff devices")
+        team.add_argument("--admin-key", type=Path, required=True)
+        team.add_argument("--days", type=int, default=90)
+        wrap = sub.add_parser("wrap-team-key", help="give a device the team keys")
+        wrap.add_argument("--with-device-key", type=Path, required=True)
+        wrap.add_argument("--device", required=True)
+        sub.add_parser("fingerprint", help="print the admin key fingerprint")
+
+    def handle(self, *args, action: str, **options) -> None:
+        try:
+            getattr(self, "do_" + action.replace("-", "_"))(timezone.now(), **options)
+        except (ChatError, OSError, ValueError) as exc:
+            raise CommandError(f"{type(exc).__name__}: {exc}") from exc
+
+    def do_create_admin(self, now, *, out: Path, **_) -> None:
+        if out.exists():
+            raise CommandError(f"{out} exists; refusing to overwrite a private key")
+        admin = keyring.admin_create(now=now)
+        admin.save(out)
+        self.stdout.write(f"admin key written to {out} (keep it offline)")
+        self.stdout.write(
+            "fingerprint: " + suite1.fingerprint_display(suite1.admin_fingerprint(admin.public))
+        )
+
+    def do_create_device(self, now, *, user: str, role: str, label: str, out: Path, **_) -> None:
+        keys = keyring.device_create(username=user, role=role, label_text=label, now=now)
+        keys.save(out)
+        self.stdout.write(f"device {keys.device_id} registered, keys written to {out}")
+
+    def do_certify_device(self, now, *, admin_key: Path, device: str, days: int, **_) -> None:
+        certified = keyring.device_certify_with(
+            admin=AdminKeys.load(admin_key), device_id=device, days=days, now=now
+        )
+        self.stdout.write(
+            f"device {certified.pk} certified until {certified.cert_not_after:%Y-%m-%d}"
+        )
+
+    def do_create_team_key(self, now, *, admin_key: Path, days: int, **_) -> None:
+        team_key = keyring.team_key_create(admin=AdminKeys.load(admin_key), days=days, now=now)
+        holders = team_key.wraps.count()
+        self.stdout.write(
+            f"team key v{team_key.version} created, wrapped to {holders} staff device(s)"
+        )
+
+    def do_wrap_team_key(self, now, *, with_device_key: Path, device: str, **_) -> None:
+        count = keyring.team_keys_rewrap(
+            holder=DeviceKeys.load(with_device_key), device_id=device, now=now
+        )
+        self.stdout.write(f"{count} team key(s) wrapped to device {device}")
+
+    def do_fingerprint(self, now, **_) -> None:
+        admin_key = selectors.admin_key_current()
+        if admin_key is None:
+            raise CommandError("no admin key yet")
+        self.stdout.write(suite1.fingerprint_display(bytes(admin_key.fingerprint)))

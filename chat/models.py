@@ -1,0 +1,257 @@
+"""Conversations and the keys around them. The server stores ciphertext, public keys and
+the minimum metadata to route, order and expire — never a private key or plaintext, and
+nothing about a visitor beyond the conversation's language and campaign code."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from chat.crypto.certs import DeviceCert, TeamKeyAnnouncement
+from chat.crypto.commits import Commit as CommitObject
+from chat.crypto.schema import MAX_SAFE_INT
+
+
+def unix(moment) -> int:
+    return int(moment.timestamp())
+
+
+class AdminKey(models.Model):
+    """The public half of the helpline's admin signing key; its private half stays with
+    the coordinator (a file or a browser), never here."""
+
+    public_key = models.BinaryField(max_length=65)
+    fingerprint = models.BinaryField(max_length=32)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_admin_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"admin key {bytes(self.fingerprint).hex()[:16]}"
+
+
+class Device(models.Model):
+    """A staff or interpreter browser (or reference client) with its public keys."""
+
+    class Role(models.TextChoices):
+        STAFF = "staff", "staff"
+        INTERPRETER = "interpreter", "interpreter"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"
+        CERTIFIED = "certified", "certified"
+        REVOKED = "revoked", "revoked"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    label = models.CharField(max_length=100, blank=True)
+    kem_public_key = models.BinaryField(max_length=65)
+    sig_public_key = models.BinaryField(max_length=65)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    cert_not_after = models.DateTimeField(null=True, blank=True)
+    cert_signature = models.BinaryField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField()
+    certified_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.role} device {self.id} ({self.state})"
+
+    def certificate(self) -> DeviceCert:
+        return DeviceCert(
+            suite=1,
+            device_id=str(self.id),
+            role=self.role,
+            kem_pk=bytes(self.kem_public_key),
+            sig_pk=bytes(self.sig_public_key),
+            not_after=unix(self.cert_not_after),
+            sig=bytes(self.cert_signature),
+        )
+
+
+class TeamKey(models.Model):
+    """A version of the team's HPKE public key, announced (signed) by the admin key."""
+
+    version = models.PositiveIntegerField(unique=True)
+    public_key = models.BinaryField(max_length=65)
+    not_after = models.DateTimeField()
+    signature = models.BinaryField(max_length=64)
+    created_at = models.DateTimeField()
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"team key v{self.version}"
+
+    def announcement(self) -> TeamKeyAnnouncement:
+        return TeamKeyAnnouncement(
+            suite=1,
+            version=self.version,
+            pk=bytes(self.public_key),
+            not_after=unix(self.not_after),
+            sig=bytes(self.signature),
+        )
+
+
+class TeamKeyWrap(models.Model):
+    """The team private key, HPKE-sealed to one certified staff device."""
+
+    team_key = models.ForeignKey(TeamKey, on_delete=models.CASCADE, related_name="wraps")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="team_key_wraps")
+    ciphertext = models.BinaryField(max_length=113)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team_key", "device"], name="one_wrap_per_device")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_key} → {self.device_id}"
+
+
+class Conversation(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", "open"
+        CLOSED = "closed", "closed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # SHA-256 of the visitor's random 32-byte token: a stolen table opens nothing.
+    token_hash = models.BinaryField(max_length=32, unique=True)
+    campaign_code = models.CharField(max_length=32, blank=True)
+    language = models.CharField(max_length=16)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    visitor_kem_public_key = models.BinaryField(max_length=65)
+    visitor_sig_public_key = models.BinaryField(max_length=65)
+    current_epoch = models.IntegerField(default=-1)
+    current_commit_hash = models.BinaryField(max_length=32, null=True, blank=True)
+    epoch_started_at = models.DateTimeField(null=True, blank=True)
+    last_order = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "-last_activity_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_order__gte=0, last_order__lte=MAX_SAFE_INT),
+                name="conversation_order_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"conversation {self.id}"
+
+
+class Commit(models.Model):
+    """A signed epoch commit, stored in its wire form so clients get the exact object."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="commits")
+    epoch = models.PositiveIntegerField()
+    order = models.BigIntegerField()
+    author = models.CharField(max_length=36)
+    commit_hash = models.BinaryField(max_length=32)
+    body_json = models.BinaryField()
+    signature = models.BinaryField(max_length=64)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "epoch"], name="one_commit_per_epoch"),
+            models.UniqueConstraint(fields=["conversation", "order"], name="commit_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"epoch {self.epoch} of {self.conversation_id}"
+
+    def body(self) -> CommitObject:
+        return msgspec.json.decode(bytes(self.body_json), type=CommitObject)
+
+
+class Wrap(models.Model):
+    """The epoch secret HPKE-sealed to one member of a commit."""
+
+    commit = models.ForeignKey(Commit, on_delete=models.CASCADE, related_name="wraps")
+    position = models.PositiveSmallIntegerField()
+    member_kind = models.CharField(max_length=16)
+    member_id = models.CharField(max_length=36)
+    key_id = models.BinaryField(max_length=16)
+    ciphertext = models.BinaryField(max_length=113)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["commit", "position"], name="wrap_position_unique")
+        ]
+        indexes = [models.Index(fields=["member_id"])]
+
+    def __str__(self) -> str:
+        return f"wrap to {self.member_kind}:{self.member_id}"
+
+
+class Envelope(models.Model):
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="envelopes"
+    )
+    order = models.BigIntegerField()
+    epoch = models.PositiveIntegerField()
+    sender = models.CharField(max_length=36)
+    stream = models.BinaryField(max_length=16)
+    seq = models.BigIntegerField()
+    content_type = models.CharField(max_length=32)
+    ciphertext = models.BinaryField()
+    signature = models.BinaryField(max_length=64)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "epoch", "sender", "stream", "seq"],
+                name="envelope_idempotency_key",
+            ),
+            models.UniqueConstraint(fields=["conversation", "order"], name="envelope_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"envelope {self.order} of {self.conversation_id}"
+
+
+class Participant(models.Model):
+    """Who took part in a conversation, and how far they have received and read."""
+
+    class Kind(models.TextChoices):
+        VISITOR = "visitor", "visitor"
+        STAFF = "staff", "staff"
+        INTERPRETER = "interpreter", "interpreter"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # "visitor", or the device id of a staff or interpreter device.
+    party_id = models.CharField(max_length=36)
+    last_delivered_order = models.BigIntegerField(default=0)
+    last_read_order = models.BigIntegerField(default=0)
+    joined_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "party_id"], name="one_participant_per_party"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in {self.conversation_id}"

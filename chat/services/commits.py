@@ -1,0 +1,160 @@
+"""Accepting epoch commits (docs/protocol.md §5.4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+from django.db import transaction
+
+from chat.crypto import commits as crypto_commits
+from chat.crypto import suite1
+from chat.crypto.commits import Commit as CommitObject
+from chat.crypto.commits import Wrap as WrapObject
+from chat.crypto.errors import BadObject, BadSignature
+from chat.errors import (
+    CommitRejected,
+    CommitSignatureInvalid,
+    ConversationClosed,
+    EpochConflict,
+    Forbidden,
+)
+from chat.models import Commit, Conversation, Device, TeamKey, Wrap
+from chat.parties import Party
+from chat.services.ordering import order_next
+
+
+@dataclass(frozen=True)
+class CommitAccepted:
+    order: int
+    commit: CommitObject
+    signature: bytes
+    wraps: list[WrapObject]
+    duplicate: bool
+
+
+def commit_submit(
+    *,
+    party: Party,
+    conversation_id: str,
+    commit: CommitObject,
+    signature: bytes,
+    wraps: list[WrapObject],
+    now: datetime,
+) -> CommitAccepted:
+    """Verify a commit with public keys only and append it to the conversation's chain."""
+    if commit.conversation_id != conversation_id:
+        raise CommitRejected("the commit names another conversation")
+    if party.is_interpreter:
+        raise Forbidden("interpreters do not make epochs")
+    try:
+        crypto_commits.commit_members_check(commit)
+        crypto_commits.commit_wraps_check(commit, wraps)
+    except BadObject as exc:
+        raise CommitRejected(str(exc)) from exc
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        if conversation is None or conversation.state != Conversation.State.OPEN:
+            raise ConversationClosed("the conversation is closed or gone")
+        digest = crypto_commits.commit_hash(commit)
+        existing = Commit.objects.filter(conversation=conversation, epoch=commit.epoch).first()
+        if existing is not None and bytes(existing.commit_hash) == digest:
+            return CommitAccepted(existing.order, commit, signature, wraps, duplicate=True)
+        chain_check(conversation=conversation, commit=commit, party=party)
+        members_check(conversation=conversation, commit=commit)
+        author_key = author_signing_key(conversation=conversation, author=commit.author)
+        try:
+            crypto_commits.commit_signature_verify(commit, signature, author_key)
+        except BadSignature as exc:
+            raise CommitSignatureInvalid(str(exc)) from exc
+        order, _ = order_next(conversation_id=conversation_id, now=now)
+        commit_store(conversation, commit, digest, signature, wraps, order, now)
+    return CommitAccepted(order, commit, signature, wraps, duplicate=False)
+
+
+def chain_check(*, conversation: Conversation, commit: CommitObject, party: Party) -> None:
+    """Rule 2: epoch 0 by the visitor first, then each epoch by a staff device on top of
+    the current one. A commit that lost a race gets EpochConflict."""
+    if commit.epoch != conversation.current_epoch + 1:
+        raise EpochConflict(f"the next epoch is {conversation.current_epoch + 1}")
+    if commit.epoch == 0:
+        if not party.is_visitor:
+            raise Forbidden("the visitor opens epoch 0")
+        return
+    if not party.is_staff or commit.author != party.id:
+        raise Forbidden("later epochs are made by the authenticated staff device")
+    if bytes(conversation.current_commit_hash or b"") != commit.prev_commit_hash:
+        raise EpochConflict("prev_commit_hash is not the current commit")
+
+
+def members_check(*, conversation: Conversation, commit: CommitObject) -> None:
+    """Rule 3: the team member is a live team key, the visitor member is this
+    conversation's visitor, device members are certified interpreter devices."""
+    for member in commit.members:
+        if member.kind == "team":
+            expected = team_key_public(commit.team_key_version)
+        elif member.kind == "visitor":
+            expected = bytes(conversation.visitor_kem_public_key)
+        else:
+            expected = interpreter_kem_public(member.id)
+        if expected is None or suite1.key_id(expected) != member.key_id:
+            raise CommitRejected(f"member {member.kind}:{member.id} is not a valid recipient")
+
+
+def team_key_public(version: int) -> bytes | None:
+    key = TeamKey.objects.filter(version=version, destroyed_at__isnull=True).first()
+    return bytes(key.public_key) if key else None
+
+
+def interpreter_kem_public(device_id: str) -> bytes | None:
+    device = Device.objects.filter(
+        pk=device_id, role=Device.Role.INTERPRETER, state=Device.State.CERTIFIED
+    ).first()
+    return bytes(device.kem_public_key) if device else None
+
+
+def author_signing_key(*, conversation: Conversation, author: str) -> bytes:
+    if author == crypto_commits.VISITOR:
+        return bytes(conversation.visitor_sig_public_key)
+    device = Device.objects.filter(
+        pk=author, role=Device.Role.STAFF, state=Device.State.CERTIFIED
+    ).first()
+    if device is None:
+        raise Forbidden("the author is not a certified staff device")
+    return bytes(device.sig_public_key)
+
+
+def commit_store(
+    conversation: Conversation,
+    commit: CommitObject,
+    digest: bytes,
+    signature: bytes,
+    wraps: list[WrapObject],
+    order: int,
+    now: datetime,
+) -> None:
+    row = Commit.objects.create(
+        conversation=conversation,
+        epoch=commit.epoch,
+        order=order,
+        author=commit.author,
+        commit_hash=digest,
+        body_json=msgspec.json.encode(commit),
+        signature=signature,
+        received_at=now,
+    )
+    Wrap.objects.bulk_create(
+        Wrap(
+            commit=row,
+            position=position,
+            member_kind=member.kind,
+            member_id=member.id,
+            key_id=wrap.key_id,
+            ciphertext=wrap.ct,
+        )
+        for position, (member, wrap) in enumerate(zip(commit.members, wraps, strict=True))
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        current_epoch=commit.epoch, current_commit_hash=digest, epoch_started_at=now
+    )

@@ -1,0 +1,105 @@
+"""Accepting envelopes: persist, idempotently, in the conversation's order (§6.3, §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from chat import selectors
+from chat.crypto.messages import Envelope as EnvelopeObject
+from chat.errors import EpochClosed, Forbidden, SeqConflict
+from chat.models import Conversation, Envelope
+from chat.parties import Party
+from chat.services.ordering import order_next
+
+
+@dataclass(frozen=True)
+class EnvelopeAccepted:
+    order: int
+    received_at: int
+    duplicate: bool
+
+
+def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) -> EnvelopeAccepted:
+    """Store one envelope and give it the next order; the same envelope again gets the
+    order it already has (``duplicate``), a different one under its key is refused."""
+    if envelope.sender != party.id:
+        raise Forbidden("the sender must be the authenticated party")
+    if party.is_visitor and envelope.conversation_id != party.conversation_id:
+        raise Forbidden("a visitor writes only in its own conversation")
+    try:
+        with transaction.atomic():
+            order, current_epoch = order_next(conversation_id=envelope.conversation_id, now=now)
+            epoch_check(party=party, envelope=envelope, current_epoch=current_epoch, now=now)
+            row = Envelope.objects.create(
+                conversation_id=envelope.conversation_id,
+                order=order,
+                epoch=envelope.epoch,
+                sender=envelope.sender,
+                stream=envelope.stream,
+                seq=envelope.seq,
+                content_type=envelope.content_type,
+                ciphertext=envelope.ct,
+                signature=envelope.sig,
+                received_at=now,
+            )
+    except IntegrityError:
+        accepted = envelope_duplicate(envelope)
+        if accepted is None:
+            raise
+        return accepted
+    return EnvelopeAccepted(
+        order=order, received_at=int(row.received_at.timestamp()), duplicate=False
+    )
+
+
+def epoch_check(
+    *, party: Party, envelope: EnvelopeObject, current_epoch: int, now: datetime
+) -> None:
+    epoch = envelope.epoch
+    if epoch > current_epoch:
+        raise EpochClosed("no such epoch yet")
+    if epoch < current_epoch and not previous_epoch_in_grace(
+        conversation_id=envelope.conversation_id, epoch=epoch, current_epoch=current_epoch, now=now
+    ):
+        raise EpochClosed("this epoch has ended")
+    if party.is_interpreter and epoch not in selectors.interpreter_epochs(
+        conversation_id=envelope.conversation_id, device_id=party.id
+    ):
+        raise EpochClosed("the interpreter is not a member of this epoch")
+
+
+def previous_epoch_in_grace(
+    *, conversation_id: str, epoch: int, current_epoch: int, now: datetime
+) -> bool:
+    """Messages in flight when an epoch changes are accepted for a short grace period."""
+    if epoch != current_epoch - 1:
+        return False
+    started = (
+        Conversation.objects.filter(pk=conversation_id)
+        .values_list("epoch_started_at", flat=True)
+        .first()
+    )
+    grace = timedelta(seconds=settings.CHAT_EPOCH_GRACE_SECONDS)
+    return started is not None and now - started < grace
+
+
+def envelope_duplicate(envelope: EnvelopeObject) -> EnvelopeAccepted | None:
+    """The answer for an envelope whose idempotency key is taken; None if it is not."""
+    existing = Envelope.objects.filter(
+        conversation_id=envelope.conversation_id,
+        epoch=envelope.epoch,
+        sender=envelope.sender,
+        stream=envelope.stream,
+        seq=envelope.seq,
+    ).first()
+    if existing is None:
+        return None
+    if bytes(existing.ciphertext) != envelope.ct or bytes(existing.signature) != envelope.sig:
+        raise SeqConflict("another envelope already has this (epoch, sender, stream, seq)")
+    return EnvelopeAccepted(
+        order=existing.order, received_at=int(existing.received_at.timestamp()), duplicate=True
+    )
