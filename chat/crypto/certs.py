@@ -26,9 +26,7 @@ class TeamKeyAnnouncement(Struct):
     sig: Signature
 
 
-def cert_tbs(
-    *, device_id: str, role: str, kem_pk: bytes, sig_pk: bytes, not_after: int
-) -> bytes:
+def cert_tbs(*, device_id: str, role: str, kem_pk: bytes, sig_pk: bytes, not_after: int) -> bytes:
     return (
         label("device-cert")
         + u8(suite1.SUITE_ID)

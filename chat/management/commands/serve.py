@@ -1,0 +1,109 @@
+"""`manage.py serve`: Daphne, configured for the helpline (the only way we run it).
+
+Daphne's command line and `runserver` are not used because they print an access log with
+every client's address (DESIGN §2) and accept frames far larger than the protocol allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from channels.routing import get_default_application
+from daphne.endpoints import build_endpoint_description_strings
+from daphne.server import Server
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from chat.jobs import jobs_load, jobs_run_forever
+from config.env import env_int, env_str
+
+logger = logging.getLogger(__name__)
+
+# How long shutdown waits for a job under way before leaving it to the daemon thread's end.
+JOBS_STOP_TIMEOUT_SECONDS = 30
+
+
+class Command(BaseCommand):
+    help = "Serve HTTP and websockets with Daphne (no access log)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=None, help="Address to bind (env HOST, 127.0.0.1).")
+        parser.add_argument("--port", type=int, default=None, help="Port (env PORT, 8000).")
+        parser.add_argument(
+            "--jobs",
+            action="store_true",
+            help="Also run the periodic jobs in this process (the embedded default).",
+        )
+        parser.add_argument(
+            "--ready-file",
+            type=Path,
+            default=None,
+            help="Write this file once the socket is listening.",
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        host: str | None = None,
+        port: int | None = None,
+        jobs: bool = False,
+        ready_file: Path | None = None,
+        **options: Any,
+    ) -> None:
+        host = host or env_str("HOST", "127.0.0.1")
+        port = port if port is not None else env_int("PORT", 8000, minimum=0)
+
+        def ready() -> None:
+            if ready_file is not None:
+                ready_file.write_text(f"{host}:{port}\n", encoding="utf-8")
+
+        max_frame = 2 * settings.CHAT_MAX_FRAME_BYTES
+        server = Server(
+            application=get_default_application(),
+            endpoints=build_endpoint_description_strings(host=host, port=port),
+            # No access log: Daphne's names the client address of every request (DESIGN §2).
+            action_logger=None,
+            # Twice the protocol's cap, so the consumer sees an oversized-but-sane frame and
+            # answers it with an error frame; anything larger is refused by Daphne before
+            # it is buffered. Daphne >= 4.2.3 is required for this bound to hold
+            # (CVE-2026-44545).
+            websocket_max_message_size=max_frame,
+            websocket_max_frame_size=max_frame,
+            # Keepalive pings find sockets that a phone dropped when it lost signal.
+            ping_interval=20,
+            ping_timeout=30,
+            websocket_timeout=86400,
+            application_close_timeout=10,
+            verbosity=0,
+            ready_callable=ready,
+            server_name="helpline",
+        )
+
+        stop = threading.Event()
+        jobs_thread = None
+        if jobs:
+            job_list = jobs_load()
+            jobs_thread = threading.Thread(
+                target=jobs_run_forever, args=(stop, job_list), name="jobs", daemon=True
+            )
+
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write(f"Serving on http://{shown_host}:{port}")
+        self.stdout.flush()
+        if jobs_thread is not None:
+            jobs_thread.start()
+            logger.info("Periodic jobs running in this process")
+        try:
+            # Blocks until SIGINT or SIGTERM: Daphne's reactor handles both.
+            server.run()
+            if server.abort_start:
+                # Daphne logged why (port taken, address not available) and returned.
+                raise CommandError(f"Could not listen on {shown_host}:{port}")
+        finally:
+            stop.set()
+            if jobs_thread is not None:
+                jobs_thread.join(JOBS_STOP_TIMEOUT_SECONDS)
+                logger.info("Periodic jobs stopped")

@@ -1,0 +1,307 @@
+"""Settings for the helpline, read from the environment.
+
+Unset, every variable gives the embedded default: SQLite under var/, the in-memory channel
+layer, one process (`make run`). Production sets DATABASE_URL, REDIS_URL, SECRET_KEY (or
+SECRET_KEY_FILE) and ALLOWED_HOSTS (see docker-compose.yml). There is no separate test
+settings module: tests set the same environment variables.
+
+Other modules never read settings at import time; they read `django.conf.settings` when
+they run, so tests can override anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+DEBUG = env_bool("DEBUG", False)
+
+# --- Database --------------------------------------------------------------------------
+
+# Lower case, so not a setting: it may hold a password, and Django's debug page shows
+# every upper-case setting whose name does not look secret.
+database_url = env_str("DATABASE_URL", "")
+EMBEDDED_DEFAULT = database_url == ""
+
+if EMBEDDED_DEFAULT:
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "helpline.sqlite3",
+            "OPTIONS": {
+                # The periodic jobs write from their own thread while Daphne serves: WAL
+                # lets readers go on during a write, IMMEDIATE takes the write lock at
+                # BEGIN so two writers queue (up to `timeout`) instead of failing with
+                # "database is locked" half-way through a transaction.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+else:
+    try:
+        DATABASES = {"default": dj_database_url.parse(database_url)}
+    except ValueError:
+        # dj-database-url's message may echo the URL, password included.
+        raise ImproperlyConfigured("DATABASE_URL is not a database URL we understand") from None
+    # The password may come from a container secret instead of sitting in DATABASE_URL.
+    if (database_password := env_secret("DATABASE_PASSWORD")) is not None:
+        DATABASES["default"]["PASSWORD"] = database_password
+
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
+# A connection kept between requests is checked before it is reused, so a restarted
+# PostgreSQL does not fail the next request of every thread that held one.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] > 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channel layer ---------------------------------------------------------------------
+
+redis_url = env_str("REDIS_URL", "")
+
+if redis_url:
+    # The pub/sub layer, not the stock `channels_redis.core.RedisChannelLayer`: with
+    # redis-py 8 the core layer failed at about 400 open sockets in one process
+    # ("MaxConnectionsError: Too many connections") and relayed half as many frames;
+    # the pub/sub layer held (DESIGN §4, §8). Redis only carries live fan-out: every
+    # message is in PostgreSQL first, and a reconnecting client catches up from there.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [redis_url]},
+        }
+    }
+else:
+    # Embedded default: one process, so fan-out never has to leave it.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Secrets and hosts -----------------------------------------------------------------
+
+
+def secret_key_embedded() -> str:
+    """The embedded default's key, made once and kept in var/secret_key (mode 0600).
+
+    Kept on disk so that a restart of `make run` does not log every staff member out.
+    The key is written to a private temporary file and then hard-linked into place, which
+    fails if the file exists: two processes starting at once agree on one key, and none
+    ever reads a half-written file.
+    """
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        descriptor, temporary = tempfile.mkstemp(dir=VAR_DIR, prefix=".secret_key.")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as secret_file:
+                secret_file.write(secrets.token_urlsafe(50))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise ImproperlyConfigured(f"{path} is empty; delete it to make a new key")
+    return key
+
+
+SECRET_KEY = env_secret("SECRET_KEY")
+if SECRET_KEY is None:
+    if not EMBEDDED_DEFAULT:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required (or SECRET_KEY_FILE) when DATABASE_URL is set; "
+            "only the embedded default makes its own key"
+        )
+    SECRET_KEY = secret_key_embedded()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- Applications ----------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    # First, so that its runserver replaces Django's and its Twisted reactor is
+    # installed before anything else imports Twisted.
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "chat",
+    "ops",
+    "widget",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Passwords -------------------------------------------------------------------------
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Kept so hashes made before Argon2 still verify (and are upgraded on login).
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Security headers and cookies ------------------------------------------------------
+
+# A visitor's browser must not tell the next site it opens that it came from a helpline.
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Production toggles, all off by default so the embedded default works over plain HTTP
+# on 127.0.0.1. Behind the TLS-terminating proxy of docker-compose.yml turn them on:
+# SECURE_SSL_REDIRECT, SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE to `true`,
+# SECURE_HSTS_SECONDS to e.g. 31536000 once HTTPS is known to work, and
+# TRUST_X_FORWARDED_PROTO to `true` so Django knows the request came in over HTTPS
+# (only behind a proxy that always sets that header itself).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The container health check asks over plain HTTP from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Languages and time ----------------------------------------------------------------
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("HELPLINE_TIME_ZONE", "Europe/Paris")
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Made here so WhiteNoise does not warn about a missing directory on `make run`, which
+# serves from the app directories (WHITENOISE_USE_FINDERS) without collectstatic.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Not the manifest storage: it fails on any reference to a file that was not
+    # collected, which tests and `make run` never do.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- Logging ---------------------------------------------------------------------------
+
+# No IP address, user agent or token is ever logged (DESIGN §2). config/privacy.py
+# removes client addresses from every request before our code sees it; the loggers
+# below keep the libraries that see the socket itself from printing them.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+FRAMEWORK_LOG_LEVEL = "INFO" if LOG_LEVEL == "DEBUG" else "WARNING"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": FRAMEWORK_LOG_LEVEL, "propagate": False},
+        # 4xx warnings carry the request path; only server errors are worth a line.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # Daphne's `runserver` writes its access log here, client address included.
+        "django.channels.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        # Never DEBUG, even with LOG_LEVEL=DEBUG: Daphne's debug lines name the client
+        # address of every connection.
+        "daphne": {"handlers": ["console"], "level": FRAMEWORK_LOG_LEVEL, "propagate": False},
+        "chat": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "ops": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # INFO at least: this is where channels_redis reports messages it dropped.
+        "channels_redis": {
+            "handlers": ["console"],
+            "level": "DEBUG" if LOG_LEVEL == "DEBUG" else "INFO",
+            "propagate": False,
+        },
+    },
+}
+
+# --- The helpline ----------------------------------------------------------------------
+
+# The protocol's cap on one websocket frame (docs/protocol.md); `serve` lets Daphne take
+# up to twice this so the consumer can answer an oversized frame with an error frame.
+CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 65536, minimum=1024)
+# Per-connection token bucket for incoming frames.
+CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", 20, minimum=1)
+CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 60, minimum=1)
+# Expiry (DESIGN §6.5): only anonymous counts outlive these.
+CHAT_IDLE_EXPIRY_DAYS = env_int("CHAT_IDLE_EXPIRY_DAYS", 30, minimum=1)
+CHAT_CLOSED_EXPIRY_DAYS = env_int("CHAT_CLOSED_EXPIRY_DAYS", 7, minimum=0)
+# How long frames under the previous epoch are still accepted after a new commit.
+CHAT_EPOCH_GRACE_SECONDS = env_int("CHAT_EPOCH_GRACE_SECONDS", 60, minimum=0)
+# Dotted path of `f(code: str) -> bool`: `chat` asks `ops` through it whether a campaign
+# code exists, without importing `ops` (DESIGN §3: dependencies point one way).
+CHAT_CAMPAIGN_VALIDATOR = env_str("CHAT_CAMPAIGN_VALIDATOR", "ops.campaigns.campaign_code_known")
+CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
+
+# (dotted path of a no-argument callable, interval in seconds). Run by `manage.py worker`
+# in production and by `manage.py serve --jobs` in the embedded default (chat/jobs.py).
+PERIODIC_JOBS = [
+    ("chat.expiry.expiry_job", 60),
+]

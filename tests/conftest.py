@@ -1,0 +1,98 @@
+"""Fixtures every test directory may use. Persona and app fixtures live beside their tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def port_free() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> int:
+    return port_free()
+
+
+@pytest.fixture
+def embedded_env() -> dict[str, str]:
+    """The environment of a subprocess on the embedded default (SQLite, in-memory layer).
+
+    Whatever the test run points at (PostgreSQL, Redis, a secret key) is left out, so the
+    subprocess sees what `make run` on a fresh clone sees.
+    """
+    leave_out = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FILE"}
+    env = {name: value for name, value in os.environ.items() if name not in leave_out}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class Served:
+    """A `manage.py serve` subprocess, listening on 127.0.0.1:`port`."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    output_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.output_path.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    """Start `manage.py serve` (the production command) and wait until it listens.
+
+    `serve(env, "--jobs")` returns a `Served`; every server still running at the end of
+    the test is stopped (SIGTERM).
+    """
+    started: list[Served] = []
+
+    def start(env: dict[str, str], *arguments: str) -> Served:
+        port = port_free()
+        ready_file = tmp_path / f"serve-{port}.ready"
+        output_path = tmp_path / f"serve-{port}.log"
+        command = [sys.executable, "manage.py", "serve", "--port", str(port)]
+        command += ["--ready-file", str(ready_file), *arguments]
+        with output_path.open("wb") as output:
+            process = subprocess.Popen(
+                command, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
+            )
+        served = Served(process=process, port=port, output_path=output_path)
+        started.append(served)
+        deadline = time.monotonic() + 60
+        while not ready_file.exists():
+            if process.poll() is not None:
+                raise AssertionError(f"serve exited early:\n{served.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"serve did not start:\n{served.output()}")
+            time.sleep(0.05)
+        return served
+
+    yield start
+    for served in started:
+        served.stop()

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class WidgetConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "widget"
+    verbose_name = "Visitor widget"
