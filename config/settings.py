@@ -81,7 +81,12 @@ if redis_url:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [redis_url]},
+            # Timeouts: a Redis that stops answering (not refusing: a dropped network
+            # path) would otherwise block group_send forever, and with it every frame
+            # of the sockets behind it. With them, fan-out fails fast and clients sync.
+            "CONFIG": {
+                "hosts": [{"address": redis_url, "socket_timeout": 2, "socket_connect_timeout": 2}]
+            },
         }
     }
 else:
@@ -203,6 +208,13 @@ SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# The staff API answers a failed CSRF check in JSON like its other errors (ops/views.py).
+CSRF_FAILURE_VIEW = "ops.views.csrf_failure"
+
+# Staff sign-in (ops/urls.py).
+LOGIN_URL = "ops:login"
+LOGIN_REDIRECT_URL = "/staff/"
+LOGOUT_REDIRECT_URL = "ops:login"
 
 # Production toggles, all off by default so the embedded default works over plain HTTP
 # on 127.0.0.1. Behind the TLS-terminating proxy of docker-compose.yml turn them on:
@@ -306,3 +318,20 @@ CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
 PERIODIC_JOBS = [
     ("chat.expiry.expiry_job", 60),
 ]
+
+# --- Visitor widget (widget/) ----------------------------------------------------------
+
+# Origins (scheme://host[:port]) of partner sites allowed to frame the chat through
+# widget/static/widget/embed.js. Empty: the chat may not be framed anywhere.
+WIDGET_PARTNER_ORIGINS = env_list("WIDGET_PARTNER_ORIGINS", [])
+# Where quick exit lands (after /bye clears the site's data): a harmless public page
+# that says nothing about the helpline to whoever looks at the phone next.
+WIDGET_EXIT_URL = env_str("WIDGET_EXIT_URL", "https://meteofrance.com/")
+# Partner sites load embed.js from another origin, which the default
+# `Cross-Origin-Resource-Policy: same-origin` would block: see widget/static_headers.py.
+# (Imported here, not at the top, to keep this block in one place; the module imports
+# nothing from Django.)
+from widget.static_headers import static_headers_add  # noqa: E402
+
+WHITENOISE_ADD_HEADERS_FUNCTION = static_headers_add
+# --- end of the visitor widget block ----------------------------------------------------

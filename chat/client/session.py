@@ -83,7 +83,11 @@ class Session:
         connection = Connection(url, self.endpoint, cookie=self.cookie())
         await connection.open()
         self.connection = connection
-        await self.authenticate()
+        try:
+            await self.authenticate()
+        except BaseException:
+            await connection.close()
+            raise
         self.connected.set()
 
     async def authenticate(self) -> None:
@@ -132,6 +136,12 @@ class Session:
                 if not self.auto_reconnect:
                     raise
                 await self.replaced(connection)
+                continue
+            except ServerRefused as exc:
+                if exc.code != "rate_limited":
+                    raise
+                # Slowed down: the same envelope (same seq) goes again when allowed.
+                await asyncio.sleep((exc.error.retry_after_ms or 100) / 1000)
                 continue
             await connection.items.put(("own", envelope.conversation_id, ack.order))
             return ack.order

@@ -82,9 +82,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             return
         self.auth_timer.cancel()
         for conversation_id in list(self.backlog_upto):
-            await self.channel_layer.group_discard(
-                conversation_group(conversation_id), self.channel_name
-            )
+            await self.unfollow(conversation_id)
 
     async def send_frame(self, frame: f.ServerFrame) -> None:
         await self.send(text_data=frame_encode(frame))
@@ -92,6 +90,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.auth_timer is None:
             return  # refused at the handshake
+        frame = None
         try:
             if not self.bucket.take():
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "too many frames; slow down")
@@ -107,7 +106,11 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
                 type(exc).__name__,
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
-            await self.refuse(ProtocolError(ErrorCode.INTERNAL, "server error; nothing stored"))
+            # The answer carries the frame's ref, so the client's request fails now.
+            ref = frame.ref if frame is not None else None
+            await self.refuse(
+                ProtocolError(ErrorCode.INTERNAL, "server error; nothing stored", ref=ref)
+            )
             return
         self.refused_in_a_row = 0
 
@@ -148,16 +151,20 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             raise ProtocolError(ErrorCode.NOT_SUBSCRIBED, "subscribe first", ref=ref)
 
     async def follow(self, conversation_id: str) -> None:
+        """Join the conversation's group. Without Redis the socket still works: it
+        misses live items, and the client's heartbeat sync fetches them."""
         if conversation_id not in self.backlog_upto:
             self.backlog_upto[conversation_id] = 0
-            await self.channel_layer.group_add(
-                conversation_group(conversation_id), self.channel_name
+            await group_change(
+                self.channel_layer.group_add, conversation_group(conversation_id), self.channel_name
             )
 
     async def unfollow(self, conversation_id: str) -> None:
         if self.backlog_upto.pop(conversation_id, None) is not None:
-            await self.channel_layer.group_discard(
-                conversation_group(conversation_id), self.channel_name
+            await group_change(
+                self.channel_layer.group_discard,
+                conversation_group(conversation_id),
+                self.channel_name,
             )
 
     async def send_backlog(self, conversation_id: str, after: int, ref: str | None) -> None:
@@ -295,6 +302,14 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def chat_receipt(self, event: dict) -> None:
         await self.send(text_data=event["text"])
+
+
+async def group_change(method, group: str, channel_name: str) -> None:
+    """Join or leave a group; a channel layer outage is logged, never fatal."""
+    try:
+        await method(group, channel_name)
+    except Exception as exc:  # noqa: BLE001 — the channel layer is best effort
+        logger.warning("channel layer unavailable (%s); clients sync", type(exc).__name__)
 
 
 def wrap_for_party(party: Party, commit: Commit, wraps: list[Wrap]) -> Wrap | None:

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chat import selectors
-from chat.consumers.base import ProtocolConsumer
+from chat.consumers.base import ProtocolConsumer, group_change
 from chat.crypto import suite1
 from chat.crypto.commits import Commit, Wrap
 from chat.events import STAFF_GROUP
@@ -54,7 +54,7 @@ class StaffConsumer(ProtocolConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.party is not None and self.party.is_staff:
-            await self.channel_layer.group_discard(STAFF_GROUP, self.channel_name)
+            await group_change(self.channel_layer.group_discard, STAFF_GROUP, self.channel_name)
         await super().disconnect(code)
 
     async def on_device_auth(self, frame: f.DeviceAuth) -> None:
@@ -68,7 +68,7 @@ class StaffConsumer(ProtocolConsumer):
         kind = STAFF if device.role == Device.Role.STAFF else INTERPRETER
         self.authenticated(Party(kind=kind, id=str(device.pk)))
         if kind == STAFF:
-            await self.channel_layer.group_add(STAFF_GROUP, self.channel_name)
+            await group_change(self.channel_layer.group_add, STAFF_GROUP, self.channel_name)
         team_keys = await database_sync_to_async(selectors.team_keys_for_device)(device)
         await self.send_frame(
             f.DeviceReady(
