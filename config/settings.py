@@ -203,8 +203,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Security headers and cookies ------------------------------------------------------
 
-# A visitor's browser must not tell the next site it opens that it came from a helpline.
-SECURE_REFERRER_POLICY = "no-referrer"
+# A browser must not tell the next site it opens that it came from a helpline. Not
+# "no-referrer" site-wide: Chromium then sends `Origin: null` with same-site form posts
+# and Django's CSRF check refuses the staff login. The visitor's pages, which post no
+# forms, set "no-referrer" themselves.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

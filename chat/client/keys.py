@@ -6,12 +6,24 @@ a staff device's keys); the server never reads them. Written with mode 0600.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from chat.crypto import suite1
+from chat.crypto.encoding import b64decode
+from chat.crypto.errors import CryptoError
+
+# The setup page's admin key backup (docs/operations.md, "The admin key backup file").
+BACKUP_KIND = "helpline-admin-key-backup"
+BACKUP_KDF = "PBKDF2-SHA256"
+BACKUP_ITERATIONS_RANGE = (100_000, 10_000_000)
 
 
 def key_file_write(path: Path, data: dict) -> None:
@@ -55,6 +67,41 @@ class AdminKeys:
     @classmethod
     def load(cls, path: Path) -> AdminKeys:
         return cls(sig=from_scalar(key_file_read(path, "helpline-admin-key")["sig"]))
+
+    @classmethod
+    def load_backup(cls, path: Path, passphrase: str) -> AdminKeys:
+        """Open the passphrase-protected backup the browser setup page downloads.
+
+        Raises ValueError for a file that is not such a backup, a wrong passphrase (or an
+        altered file: AES-GCM tells neither apart), or a key that does not match the
+        public key the file names.
+        """
+        data = key_file_read(path, BACKUP_KIND)
+        kdf = data.get("kdf") or {}
+        low, high = BACKUP_ITERATIONS_RANGE
+        iterations = kdf.get("iterations")
+        if data.get("version") != 1 or kdf.get("name") != BACKUP_KDF:
+            raise ValueError(f"{path}: unknown backup version or key derivation")
+        if not isinstance(iterations, int) or not low <= iterations <= high:
+            raise ValueError(f"{path}: key derivation rounds out of range")
+        key = hashlib.pbkdf2_hmac(
+            "sha256",
+            unicodedata.normalize("NFC", passphrase).encode("utf-8"),
+            b64decode(kdf["salt"]),
+            iterations,
+            dklen=32,
+        )
+        try:
+            scalar_bytes = AESGCM(key).decrypt(b64decode(data["iv"]), b64decode(data["ct"]), None)
+        except InvalidTag:
+            raise ValueError("wrong passphrase, or the backup file was altered") from None
+        try:
+            admin = cls(sig=suite1.private_key_from_scalar(scalar_bytes))
+        except CryptoError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        if admin.public != b64decode(data["public_key"]):
+            raise ValueError(f"{path}: the key does not match the file's public key")
+        return admin
 
 
 @dataclass

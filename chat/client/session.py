@@ -135,6 +135,9 @@ class Session:
             except (ConnectionLost, TimeoutError):
                 if not self.auto_reconnect:
                     raise
+                # A socket that stays open but stops answering is closed, so the
+                # processor reconnects instead of waiting for it forever.
+                await connection.close()
                 await self.replaced(connection)
                 continue
             except ServerRefused as exc:
@@ -202,6 +205,9 @@ class Session:
                 break
             followed.last_order = following
         followed.own_orders = {o for o in followed.own_orders if o > followed.last_order}
+        # An item can be both buffered and known as our own (a sync resends it); once
+        # passed, it must not keep the gap timer asking for syncs.
+        followed.pending = {o: i for o, i in followed.pending.items() if o > followed.last_order}
         if followed.pending and (followed.gap_task is None or followed.gap_task.done()):
             followed.gap_task = asyncio.create_task(self._fill_gap(followed))
 

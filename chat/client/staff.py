@@ -113,6 +113,7 @@ class StaffClient(Session):
             visitor_sig_pk=b"",
         )
         state.device_certs[self.cert.device_id] = self.cert
+        state.team_keys = {version: ann.pk for version, (ann, _) in self.team_keys.items()}
         self.conversations[conversation_id] = Followed(state=state)
         await self.connection.request(
             f.ConversationSubscribe(conversation_id=conversation_id, after=0)

@@ -40,6 +40,8 @@ class ConversationState:
     admin_pk: bytes
     visitor_sig_pk: bytes
     device_certs: dict[str, certs.DeviceCert] = field(default_factory=dict)
+    # team key version → public key, from announcements verified under admin_pk
+    team_keys: dict[int, bytes] = field(default_factory=dict)
     commits: dict[int, tuple[Commit, bytes]] = field(default_factory=dict)
     secrets: dict[int, bytes] = field(default_factory=dict)
     stream: bytes = field(default_factory=lambda: suite1.random_bytes(messages.STREAM_LEN))
@@ -66,6 +68,10 @@ class ConversationState:
     def unknown_devices(self, party_ids: list[str]) -> list[str]:
         return [p for p in party_ids if p != commits.VISITOR and p not in self.device_certs]
 
+    def team_key_add(self, announcement: certs.TeamKeyAnnouncement) -> None:
+        certs.team_key_verify(announcement, admin_pk=self.admin_pk)
+        self.team_keys[announcement.version] = announcement.pk
+
     def commit_accept(self, commit: Commit, signature: bytes, wrap: Wrap | None) -> None:
         """Verify a commit (chain, signature, members) and open our wrap if it has one."""
         if commit.conversation_id != self.conversation_id:
@@ -77,6 +83,9 @@ class ConversationState:
         role = "staff"
         commits.commit_signature_verify(commit, signature, self.signer_key(commit.author, role))
         for member in commit.members:
+            team_pk = self.team_keys.get(commit.team_key_version)
+            if member.kind == "team" and team_pk and suite1.key_id(team_pk) != member.key_id:
+                raise BadObject("the commit's team member is not the announced team key")
             if member.kind == "device":
                 cert = self.device_certs.get(member.id)
                 if (
@@ -138,6 +147,7 @@ class ConversationState:
     ) -> SignedCommit:
         """Make the next epoch (epoch 0 when there is none yet) and adopt its secret."""
         certs.team_key_verify(team, admin_pk=self.admin_pk, now=int(time.time()))
+        self.team_keys[team.version] = team.pk
         epoch = self.current_epoch + 1
         previous = self.commits.get(epoch - 1)
         recipients = [

@@ -48,6 +48,7 @@ class VisitorClient(Session):
                 f.ConversationResume(token=self.token, after=followed.last_order)
             )
             self.admin_check(resumed.admin_pk, resumed.team_key)
+            followed.state.team_key_add(resumed.team_key)
 
     async def _open(self) -> None:
         opened = await self.connection.request(

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chat import selectors
 from chat.crypto.commits import Commit, Wrap
+from chat.crypto.suite1 import SUITE_ID
 from chat.errors import ChatError
 from chat.events import (
     activity_event,
@@ -75,7 +76,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         await self.greet()
 
     async def greet(self) -> None:
-        await self.send_frame(f.Hello(max_frame=settings.CHAT_MAX_FRAME_BYTES))
+        await self.send_frame(hello_frame())
 
     async def disconnect(self, code: int) -> None:
         if self.auth_timer is None:
@@ -302,6 +303,15 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def chat_receipt(self, event: dict) -> None:
         await self.send(text_data=event["text"])
+
+
+def hello_frame(nonce: bytes | None = None) -> f.Hello:
+    return f.Hello(
+        protocol=f.PROTOCOL_VERSION,
+        suites=[SUITE_ID],
+        max_frame=settings.CHAT_MAX_FRAME_BYTES,
+        nonce=nonce,
+    )
 
 
 async def group_change(method, group: str, channel_name: str) -> None:

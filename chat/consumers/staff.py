@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chat import selectors
-from chat.consumers.base import ProtocolConsumer, group_change
+from chat.consumers.base import ProtocolConsumer, group_change, hello_frame
 from chat.crypto import suite1
 from chat.crypto.commits import Commit, Wrap
 from chat.events import STAFF_GROUP
@@ -50,7 +50,7 @@ class StaffConsumer(ProtocolConsumer):
         await super().connect()
 
     async def greet(self) -> None:
-        await self.send_frame(f.Hello(max_frame=self.parser.max_bytes, nonce=self.nonce))
+        await self.send_frame(hello_frame(self.nonce))
 
     async def disconnect(self, code: int) -> None:
         if self.party is not None and self.party.is_staff:
@@ -128,7 +128,9 @@ class StaffConsumer(ProtocolConsumer):
 
     async def on_unsubscribe(self, frame: f.ConversationUnsubscribe) -> None:
         await self.unfollow(frame.conversation_id)
-        await self.send_frame(f.Ack(ref=frame.ref, conversation_id=frame.conversation_id, order=0))
+        await self.send_frame(
+            f.Ack(ref=frame.ref, conversation_id=frame.conversation_id, order=0, duplicate=False)
+        )
 
     def epoch_visible(self, conversation_id: str, epoch: int) -> bool:
         if not self.party.is_interpreter:

@@ -111,8 +111,9 @@ class ServerFrame(msgspec.Struct, tag_field="type", omit_defaults=True, frozen=T
 
 
 class Hello(ServerFrame, tag="hello", kw_only=True):
-    protocol: int = PROTOCOL_VERSION
-    suites: list[int] = msgspec.field(default_factory=lambda: [1])
+    # No defaults: omit_defaults would leave these out of the frame.
+    protocol: int
+    suites: list[int]
     max_frame: int
     nonce: bytes | None = None
 
@@ -202,7 +203,7 @@ class Ack(ServerFrame, tag="ack", kw_only=True):
     ref: str | None = None
     conversation_id: str
     order: int
-    duplicate: bool = False
+    duplicate: bool
 
 
 class Receipt(ServerFrame, tag="receipt", kw_only=True):

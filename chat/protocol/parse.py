@@ -31,18 +31,23 @@ class FrameParser:
     def parse(self, text: str | None, data: bytes | None = None) -> ClientFrame:
         if text is None:
             raise ProtocolError(ErrorCode.BAD_FRAME, "frames are JSON text, not binary")
-        raw = text.encode("utf-8")
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not text a websocket can carry
+            raise ProtocolError(ErrorCode.BAD_FRAME, "frames are UTF-8 text") from None
         if len(raw) > self.max_bytes:
             raise ProtocolError(ErrorCode.TOO_LARGE, f"frame over {self.max_bytes} bytes")
         try:
             return self._decoder.decode(raw)
         except msgspec.DecodeError as exc:
             raise self._explain(raw, exc) from None
+        except RecursionError:  # msgspec's answer to JSON nested thousands deep
+            raise ProtocolError(ErrorCode.BAD_FRAME, "a frame nests too deeply") from None
 
     def _explain(self, raw: bytes, exc: msgspec.DecodeError) -> ProtocolError:
         try:
             peek = self._peek.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             return ProtocolError(ErrorCode.BAD_FRAME, "a frame is one JSON object")
         ref = peek.ref if isinstance(peek.ref, str) and len(peek.ref) <= 64 else None
         if not isinstance(peek.type, str) or peek.type not in self._types:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from chat.crypto import suite1
 from chat.crypto.commits import Commit as CommitObject
 from chat.crypto.commits import Wrap as WrapObject
 from chat.crypto.errors import BadObject, BadSignature
+from chat.crypto.schema import UUID_PATTERN
 from chat.errors import (
     CommitRejected,
     CommitSignatureInvalid,
@@ -108,6 +110,11 @@ def team_key_public(version: int) -> bytes | None:
 
 
 def interpreter_kem_public(device_id: str) -> bytes | None:
+    # Member ids are free strings on the wire; only a lowercase UUID names a device
+    # (protocol.md §2.2). Anything else would make the UUID lookup raise, or match a
+    # device under a spelling that its own id never equals.
+    if not re.fullmatch(UUID_PATTERN[1:-1], device_id):
+        return None
     device = Device.objects.filter(
         pk=device_id, role=Device.Role.INTERPRETER, state=Device.State.CERTIFIED
     ).first()

@@ -1,0 +1,220 @@
+/**
+ * A staff (or interpreter) device's session (mirrors chat/client/staff.py). The page's
+ * websocket carries the Django session cookie; the device then proves it holds its
+ * signing key (`device.auth` over the hello nonce), checks its certificate and opens the
+ * team keys wrapped to it. Subscribed conversations are read through the team key (an
+ * interpreter through its own KEM key); senders' certificates are fetched with
+ * `certs.get` and verified against the admin key.
+ * @module
+ */
+
+import {
+  BadObject,
+  adminFingerprint as fingerprintOf,
+  b64encode,
+  certVerify,
+  deviceAuthSign,
+  keyId,
+  publicBytes,
+  teamKeyVerify,
+  teamWrapOpen,
+} from "../crypto/index.js";
+import { Followed, Session } from "./session.js";
+import { ConversationState, textContent, unixNow } from "./state.js";
+
+const utf8 = new TextEncoder();
+
+export class StaffSession extends Session {
+  static endpoint = "staff";
+
+  /**
+   * @param {object} options the Session options (baseUrl, onMessage, onStatus, onReceipt,
+   *   onError) and:
+   * @param {{deviceId: string, kemPair: CryptoKeyPair, sigPair: CryptoKeyPair}} options.device
+   * @param {Uint8Array|null} [options.adminFingerprint] pin the admin key, when known
+   * @param {string|null} [options.label] sent once per conversation, before this
+   *   device's first message, as a `profile` event (e.g. "Infirmière")
+   * @param {(activity: object) => void} [options.onActivity] `{conversationId,
+   *   lastOrder, event}` for every conversation opened or written in
+   */
+  constructor(options) {
+    super(options);
+    const { device, adminFingerprint = null, label = null, onActivity } = options;
+    this.device = device;
+    this.adminFingerprint = adminFingerprint;
+    this.label = label;
+    this.callbacks.onActivity = onActivity;
+    this.adminPk = null;
+    this.cert = null;
+    this.announcements = new Map(); // version → verified team-key announcement
+    this.teamPairs = new Map(); // version → team KEM CryptoKeyPair
+    this.profiled = new Set(); // conversations this device has shown its label in
+  }
+
+  async authenticate(connection) {
+    const signature = await deviceAuthSign(this.device.sigPair.privateKey, {
+      nonce: connection.hello.nonce,
+      deviceId: this.device.deviceId,
+    });
+    const ready = await connection.request({
+      type: "device.auth",
+      device_id: this.device.deviceId,
+      signature,
+    });
+    await this.ready(ready);
+    for (const [conversationId, followed] of this.conversations) {
+      await connection.request({
+        type: "conversation.subscribe",
+        conversation_id: conversationId,
+        after: followed.lastOrder,
+      });
+    }
+  }
+
+  async ready(ready) {
+    if (this.adminFingerprint !== null) {
+      const fingerprint = await fingerprintOf(ready.admin_pk);
+      if (b64encode(fingerprint) !== b64encode(this.adminFingerprint)) {
+        throw new BadObject("the server's admin key does not match the pinned fingerprint");
+      }
+    }
+    await certVerify(ready.cert, { adminPk: ready.admin_pk, now: unixNow() });
+    const ownKem = await publicBytes(this.device.kemPair);
+    const ownSig = await publicBytes(this.device.sigPair);
+    if (
+      ready.cert.device_id !== this.device.deviceId ||
+      b64encode(ready.cert.kem_pk) !== b64encode(ownKem) ||
+      b64encode(ready.cert.sig_pk) !== b64encode(ownSig)
+    ) {
+      throw new BadObject("the certificate is not this device's");
+    }
+    this.adminPk = ready.admin_pk;
+    this.cert = ready.cert;
+    this.partyKind = ready.cert.role; // receipts by this role are this side's own
+    for (const { announcement, wrap } of ready.team_keys) {
+      await teamKeyVerify(announcement, { adminPk: ready.admin_pk });
+      this.announcements.set(announcement.version, announcement);
+      if (wrap === null || this.teamPairs.has(announcement.version)) continue;
+      const { pair } = await teamWrapOpen(wrap, {
+        deviceKemPair: this.device.kemPair,
+        deviceId: this.device.deviceId,
+        announcement,
+      });
+      this.teamPairs.set(announcement.version, pair);
+    }
+  }
+
+  /** The KEM key pairs this device's wraps are sealed to, by base64 key id. */
+  async openKeys() {
+    const keys = new Map();
+    if (this.cert.role === "interpreter") {
+      keys.set(b64encode(await keyId(await publicBytes(this.device.kemPair))), this.device.kemPair);
+      return keys;
+    }
+    for (const [version, pair] of this.teamPairs) {
+      keys.set(b64encode(await keyId(this.announcements.get(version).pk)), pair);
+    }
+    return keys;
+  }
+
+  /** The most recent conversations: `[{conversation_id, state, language, created_at,
+   * last_activity_at, last_order, current_epoch}]` (staff role only). */
+  async listConversations() {
+    const answer = await this.requestReliably({ type: "conversation.list" });
+    return answer.conversations;
+  }
+
+  /**
+   * Follow a conversation: its backlog and live items come through `onMessage`. Resolves
+   * to the `conversation.state` frame (applied before the backlog: it carries the
+   * visitor's signing key).
+   */
+  async subscribe(conversationId) {
+    let followed = this.conversations.get(conversationId);
+    if (followed === undefined) {
+      const state = new ConversationState({
+        conversationId,
+        me: this.device.deviceId,
+        signKey: this.device.sigPair.privateKey,
+        openKeys: await this.openKeys(),
+        adminPk: this.adminPk,
+        visitorSigPk: null,
+        teamKeys: new Map(this.announcements),
+      });
+      state.deviceCerts.set(this.cert.device_id, this.cert);
+      followed = new Followed(state);
+      this.conversations.set(conversationId, followed);
+    }
+    return this.requestReliably({
+      type: "conversation.subscribe",
+      conversation_id: conversationId,
+      after: followed.lastOrder,
+    });
+  }
+
+  /** Stop following a conversation. */
+  async unsubscribe(conversationId) {
+    const followed = this.conversations.get(conversationId);
+    if (followed === undefined) return;
+    this.conversations.delete(conversationId);
+    clearTimeout(followed.gapTimer);
+    await this.requestReliably({ type: "conversation.unsubscribe", conversation_id: conversationId });
+  }
+
+  /** Resolve once this device holds an epoch secret of the conversation (after
+   * `subscribe`, when its backlog has been applied that far). */
+  epochReady(conversationId, { timeoutMs = 10000 } = {}) {
+    const followed = this.conversations.get(conversationId);
+    if (followed === undefined) throw new BadObject("subscribe to the conversation first");
+    return this.until(() => followed.state.currentEpoch >= 0, { timeoutMs });
+  }
+
+  /** Encrypt and send content bytes of a content type; resolves to the order. */
+  async sendContent(conversationId, content, contentType) {
+    await this.epochReady(conversationId);
+    const state = this.conversations.get(conversationId).state;
+    return this.sendEnvelope(await state.seal(content, contentType));
+  }
+
+  /** Send a client-level event (`{kind, …}`, content type `event`). */
+  sendEvent(conversationId, event) {
+    return this.sendContent(conversationId, utf8.encode(JSON.stringify(event)), "event");
+  }
+
+  /** Send a text; the first one in a conversation is preceded by this device's
+   * `profile` event when a label was given. Resolves to the text's order. */
+  async sendText(conversationId, text) {
+    const content = textContent(text);
+    if (this.label !== null && !this.profiled.has(conversationId)) {
+      this.profiled.add(conversationId);
+      await this.sendEvent(conversationId, { kind: "profile", label: this.label });
+    }
+    return this.sendContent(conversationId, content, "text");
+  }
+
+  /** Tell the others a message (by order) reached this device. */
+  markDelivered(conversationId, order) {
+    return this.receiptSend(conversationId, "delivered", order);
+  }
+
+  /** Tell the others this device has read up to this order. */
+  markRead(conversationId, order) {
+    return this.receiptSend(conversationId, "read", order);
+  }
+
+  deliver(message) {
+    // A profile this device sent from an earlier page need not be sent again.
+    if (message.mine && message.event?.kind === "profile" && message.event.label === this.label) {
+      this.profiled.add(message.conversationId);
+    }
+    super.deliver(message);
+  }
+
+  activity(item) {
+    this.call("onActivity", {
+      conversationId: item.conversation_id,
+      lastOrder: item.last_order,
+      event: item.event,
+    });
+  }
+}

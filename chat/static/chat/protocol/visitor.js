@@ -1,0 +1,217 @@
+/**
+ * The visitor's session (mirrors chat/client/visitor.py, but lazy): new keys in memory;
+ * the conversation is opened on the first send (open, the epoch-0 commit, then the
+ * envelope) and resumed by token after every reconnection. The admin key the server
+ * presents must match the fingerprint pinned in the page's configuration, and the team
+ * key must be signed by it, before anything is wrapped to it.
+ * @module
+ */
+
+import {
+  BadObject,
+  SUITE_ID,
+  adminFingerprint as fingerprintOf,
+  b64encode,
+  generateKemKeyPair,
+  generateSigKeyPair,
+  keyId,
+  publicBytes,
+  teamKeyVerify,
+} from "../crypto/index.js";
+import { Followed, Session } from "./session.js";
+import { ConversationState, textContent } from "./state.js";
+
+const STATE_VERSION = 1;
+
+export class VisitorSession extends Session {
+  static endpoint = "visitor";
+
+  /**
+   * @param {object} options the Session options (baseUrl, onMessage, onStatus, onReceipt,
+   *   onError) and:
+   * @param {Uint8Array} options.adminFingerprint the pinned 32-byte fingerprint (required)
+   * @param {string} [options.language] 2–16 characters, e.g. "fr"
+   * @param {string|null} [options.campaign] the campaign code of the chat link
+   * @param {(state: object) => void} [options.persist] called with `exportState()` once
+   *   the conversation exists (its epoch 0 stored), for a visitor who chose "stay
+   *   signed in on this phone"
+   */
+  constructor(options) {
+    super(options);
+    const { adminFingerprint, language = "fr", campaign = null, persist = null } = options;
+    if (!(adminFingerprint instanceof Uint8Array) || adminFingerprint.length !== 32) {
+      throw new TypeError("adminFingerprint must be the pinned 32 bytes");
+    }
+    this.adminFingerprint = adminFingerprint;
+    this.language = language;
+    this.campaign = campaign;
+    this.callbacks.persist = persist;
+    this.partyKind = "visitor";
+    this.kemPair = null;
+    this.sigPair = null;
+    this.token = null;
+    this.conversationId = null;
+    this.opening = null;
+  }
+
+  /**
+   * What a visitor who chose to stay signed in keeps, or null before the conversation
+   * exists: `{version: 1, conversationId, token: Uint8Array(32), kemPair, sigPair,
+   * language, campaign}`. The key pairs are non-extractable CryptoKeyPairs: store the
+   * object in IndexedDB (structured clone keeps them usable, never readable), not JSON.
+   */
+  exportState() {
+    if (this.token === null) return null;
+    return {
+      version: STATE_VERSION,
+      conversationId: this.conversationId,
+      token: this.token,
+      kemPair: this.kemPair,
+      sigPair: this.sigPair,
+      language: this.language,
+      campaign: this.campaign,
+    };
+  }
+
+  /**
+   * A session that resumes a stored conversation (see exportState). `start()` resumes it
+   * from the beginning, so the whole conversation comes back through `onMessage`
+   * (the visitor's own earlier messages with `mine: true`).
+   */
+  static fromState(state, options) {
+    if (state?.version !== STATE_VERSION) throw new BadObject("unknown visitor state");
+    const session = new this({ ...options, language: state.language, campaign: state.campaign });
+    session.kemPair = state.kemPair;
+    session.sigPair = state.sigPair;
+    session.token = state.token;
+    session.conversationId = state.conversationId;
+    return session;
+  }
+
+  /** Make the keys (if new) and connect; the conversation opens on the first send. */
+  async start() {
+    if (this.kemPair === null) {
+      [this.kemPair, this.sigPair] = await Promise.all([
+        generateKemKeyPair(),
+        generateSigKeyPair(),
+      ]);
+    }
+    await super.start();
+  }
+
+  async authenticate(connection) {
+    if (this.token === null) return; // nothing to resume yet: the first send opens
+    let followed = this.conversations.get(this.conversationId);
+    const resumed = await connection.request({
+      type: "conversation.resume",
+      token: this.token,
+      after: followed ? followed.lastOrder : 0,
+    });
+    await this.adminCheck(resumed.admin_pk, resumed.team_key);
+    if (followed === undefined) {
+      followed = await this.followed(resumed.conversation_id, resumed.admin_pk);
+      this.conversations.set(resumed.conversation_id, followed);
+    }
+    followed.state.teamKeys.set(resumed.team_key.version, resumed.team_key);
+  }
+
+  /** Throw unless the admin key matches the pin and signed the team key. */
+  async adminCheck(adminPk, teamKey) {
+    const fingerprint = await fingerprintOf(adminPk);
+    if (b64encode(fingerprint) !== b64encode(this.adminFingerprint)) {
+      throw new BadObject("the server's admin key does not match the pinned fingerprint");
+    }
+    await teamKeyVerify(teamKey, { adminPk });
+  }
+
+  /** A new Followed conversation with this visitor's keys. */
+  async followed(conversationId, adminPk) {
+    const kemPk = await publicBytes(this.kemPair);
+    const state = new ConversationState({
+      conversationId,
+      me: "visitor",
+      signKey: this.sigPair.privateKey,
+      openKeys: new Map([[b64encode(await keyId(kemPk)), this.kemPair]]),
+      adminPk,
+      visitorSigPk: await publicBytes(this.sigPair),
+    });
+    return new Followed(state);
+  }
+
+  /** Open the conversation once (shared by concurrent first sends; retried after a
+   * failure). */
+  ensureOpen() {
+    this.opening ??= this.open().catch((error) => {
+      this.opening = null;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  async open() {
+    if (this.token !== null) {
+      await this.connectedAfter(null); // a stored conversation: resumed on connecting
+      return;
+    }
+    const visitorKemPk = await publicBytes(this.kemPair);
+    const opened = await this.requestReliably({
+      type: "conversation.open",
+      suite: SUITE_ID,
+      language: this.language,
+      campaign: this.campaign,
+      visitor_kem_pk: visitorKemPk,
+      visitor_sig_pk: await publicBytes(this.sigPair),
+    });
+    try {
+      await this.adminCheck(opened.admin_pk, opened.team_key);
+    } catch (error) {
+      this.fail(error); // a server presenting another admin key: stop talking to it
+      throw error;
+    }
+    const followed = await this.followed(opened.conversation_id, opened.admin_pk);
+    const signed = await followed.state.epochCreate({
+      reason: "open",
+      team: opened.team_key,
+      visitorKemPk,
+    });
+    // From here on a reconnection resumes this conversation by its token.
+    this.token = opened.token;
+    this.conversationId = opened.conversation_id;
+    this.conversations.set(opened.conversation_id, followed);
+    // The same commit until it is acknowledged: a re-submission gets the same order.
+    const ack = await this.requestReliably({
+      type: "commit.submit",
+      conversation_id: opened.conversation_id,
+      commit: signed.commit,
+      signature: signed.signature,
+      wraps: signed.wraps,
+    });
+    this.inbox.put({ type: "own", conversation_id: opened.conversation_id, order: ack.order });
+    this.call("persist", this.exportState());
+  }
+
+  /** Encrypt and send a text (opening the conversation first if needed); resolves to
+   * its order once the server has stored it. */
+  async sendText(text) {
+    const content = textContent(text);
+    await this.ensureOpen();
+    const { state } = this.conversations.get(this.conversationId);
+    // A resumed conversation reads its backlog (epoch 0 at least) before it can write.
+    await this.until(() => state.currentEpoch >= 0, { timeoutMs: 30000 });
+    return this.sendEnvelope(await state.seal(content));
+  }
+
+  /** Tell the staff a message (by order) reached this phone. */
+  markDelivered(order) {
+    return this.receipt("delivered", order);
+  }
+
+  /** Tell the staff the visitor has read up to this order. */
+  markRead(order) {
+    return this.receipt("read", order);
+  }
+
+  async receipt(kind, order) {
+    if (this.conversationId !== null) await this.receiptSend(this.conversationId, kind, order);
+  }
+}
