@@ -198,7 +198,10 @@ def test_redis_url_picks_the_pub_sub_channel_layer(embedded_env: dict[str, str])
     env = {**embedded_env, "REDIS_URL": "redis://127.0.0.1:6379/3"}
     shown = settings_shown(env)
     assert shown["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
-    assert shown["layer_config"] == {"hosts": ["redis://127.0.0.1:6379/3"]}
+    (host,) = shown["layer_config"]["hosts"]
+    assert host["address"] == "redis://127.0.0.1:6379/3"
+    # A Redis that stops answering must not block a worker forever.
+    assert host["socket_timeout"] > 0 and host["socket_connect_timeout"] > 0
 
 
 @pytest.mark.parametrize(

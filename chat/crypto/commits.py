@@ -45,7 +45,8 @@ class Commit(Struct):
     prev_commit_hash: Hash
     author: PartyId
     reason: Reason
-    team_key_version: SafeInt
+    # u32 in commit_body (§5.3): a larger number could not be hashed or signed.
+    team_key_version: Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]
     key_commitment: Hash
     created_at: SafeInt
     members: Annotated[list[Member], msgspec.Meta(min_length=MEMBERS_MIN, max_length=MEMBERS_MAX)]

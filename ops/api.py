@@ -1,0 +1,332 @@
+"""The staff JSON API under /staff/api/ (issue #3): devices, admin key, certificates,
+team keys. Session authentication plus Django's CSRF header on every POST.
+
+Every view parses → checks permission → calls a service; nothing else. Binary values
+are standard padded base64, as on the websocket (docs/protocol.md §2.2); times are Unix
+seconds. Errors are ``{"error": code, "message": translated text, "detail": English}``
+with the status from ``ERRORS`` — the one place a domain error becomes an HTTP answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from chat import errors as chat_errors
+from chat.crypto.certs import TeamKeyAnnouncement
+from chat.crypto.encoding import b64encode
+from chat.crypto.schema import PublicKey, Role, SafeInt, Signature, Uuid, WrapBytes
+from chat.models import AdminKey, Device, TeamKey, unix
+from chat.services.devices import device_certify, device_revoke
+from ops import errors, selectors, services
+from ops.models import StaffProfile
+
+# -- errors -------------------------------------------------------------------------------
+
+ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
+    errors.NotFound: (404, "not_found", _("Not found.")),
+    errors.RoleNotAllowed: (403, "forbidden", _("Your profile does not allow this role.")),
+    errors.AdminKeyExists: (
+        409,
+        "admin_key_exists",
+        _("The helpline already has an admin key. Replacing it must be confirmed."),
+    ),
+    errors.TeamKeyVersionConflict: (
+        409,
+        "version_conflict",
+        _("Another team key was published meanwhile. Reload the page and try again."),
+    ),
+    errors.TooManyPendingDevices: (
+        409,
+        "too_many_pending",
+        _("Too many of your devices are waiting for certification. Ask your coordinator."),
+    ),
+    chat_errors.KeyInvalid: (400, "key_invalid", _("This public key is not valid.")),
+    chat_errors.CertificateInvalid: (
+        400,
+        "bad_signature",
+        _("The signature does not verify with the helpline's admin key."),
+    ),
+    chat_errors.HelplineNotReady: (
+        409,
+        "not_ready",
+        _("The helpline has no admin key yet."),
+    ),
+    chat_errors.DeviceNotCertified: (
+        409,
+        "device_not_certified",
+        _("This device is not a certified staff device, or it was revoked."),
+    ),
+}
+
+
+def error_for(exc: chat_errors.ChatError) -> tuple[int, str, Any]:
+    for kind in type(exc).__mro__:
+        if kind in ERRORS:
+            return ERRORS[kind]
+    return 409, "refused", _("The helpline refused this action.")
+
+
+class BadRequest(Exception):
+    """The request body is not what this endpoint takes."""
+
+
+def error_response(status: int, code: str, message: Any, detail: str = "") -> JsonResponse:
+    body = {"error": code, "message": str(message)}
+    if detail:
+        body["detail"] = detail
+    return JsonResponse(body, status=status)
+
+
+def api_forbidden(request: HttpRequest) -> JsonResponse:
+    if not request.user.is_authenticated:
+        return error_response(403, "not_authenticated", _("Please sign in again."))
+    return error_response(403, "forbidden", _("You are not allowed to do this."))
+
+
+View = TypeVar("View", bound=Callable[..., JsonResponse])
+
+
+def api_view(*, method: str, coordinator: bool = False) -> Callable[[View], View]:
+    """Method check, staff (or coordinator) check, and the error mapping, for one view.
+
+    Views receive the caller's StaffProfile after the request. The API never redirects
+    to the login page: a fetch() that follows a redirect would get HTML.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            if request.method != method:
+                response = error_response(405, "method_not_allowed", _("Method not allowed."))
+                response["Allow"] = method
+                return response
+            profile = selectors.staff_profile_of(request.user)
+            if profile is None or (coordinator and not profile.is_coordinator):
+                return api_forbidden(request)
+            try:
+                return view(request, profile, *args, **kwargs)
+            except BadRequest as exc:
+                return error_response(400, "bad_request", _("Malformed request."), str(exc))
+            except chat_errors.ChatError as exc:
+                status, code, message = error_for(exc)
+                return error_response(status, code, message, str(exc))
+
+        return never_cache(wrapper)  # type: ignore[return-value]
+
+    return decorate
+
+
+# -- request bodies -------------------------------------------------------------------------
+
+Label = Annotated[str, msgspec.Meta(max_length=100)]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Unknown fields are refused, as on the websocket: a typo is an error."""
+
+
+class DeviceRegisterBody(Body):
+    kem_pk: PublicKey
+    sig_pk: PublicKey
+    role: Role = "staff"
+    label: Label = ""
+
+
+class AdminKeyBody(Body):
+    public_key: PublicKey
+    replace: bool = False
+
+
+class CertifyBody(Body):
+    not_after: SafeInt
+    signature: Signature
+
+
+class TeamKeyBody(Body):
+    announcement: TeamKeyAnnouncement
+    wraps: dict[Uuid, WrapBytes]
+
+
+class TeamWrapBody(Body):
+    device_id: Uuid
+    ct: WrapBytes
+
+
+B = TypeVar("B", bound=Body)
+
+
+def body_parse(request: HttpRequest, kind: type[B]) -> B:
+    try:
+        return msgspec.json.decode(request.body, type=kind)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise BadRequest(str(exc)[:200]) from None
+
+
+# -- response bodies ------------------------------------------------------------------------
+
+
+def announcement_json(team_key: TeamKey) -> dict:
+    return msgspec.to_builtins(team_key.announcement())
+
+
+def admin_key_json(admin_key: AdminKey | None) -> dict | None:
+    if admin_key is None:
+        return None
+    return {
+        "public_key": b64encode(bytes(admin_key.public_key)),
+        "fingerprint": b64encode(bytes(admin_key.fingerprint)),
+        "created_at": unix(admin_key.created_at),
+    }
+
+
+def device_json(device: Device, status: str) -> dict:
+    return {
+        "device_id": str(device.pk),
+        "role": device.role,
+        "label": device.label,
+        "state": status,
+        "kem_pk": b64encode(bytes(device.kem_public_key)),
+        "sig_pk": b64encode(bytes(device.sig_public_key)),
+        "created_at": unix(device.created_at),
+        "cert_not_after": unix(device.cert_not_after) if device.cert_not_after else None,
+    }
+
+
+def device_view_json(view: selectors.DeviceView) -> dict:
+    certified = view.status == selectors.STATUS_CERTIFIED
+    return {
+        **device_json(view.device, view.status),
+        "cert": msgspec.to_builtins(view.device.certificate()) if certified else None,
+        "admin_key": admin_key_json(view.admin_key),
+        "team_keys": [
+            {
+                "announcement": announcement_json(team_key),
+                "wrap": b64encode(wrap) if wrap is not None and certified else None,
+            }
+            for team_key, wrap in view.team_keys
+        ],
+    }
+
+
+def setup_json(overview: selectors.SetupOverview, *, user_id: int) -> dict:
+    current = overview.current_team_key
+    return {
+        "admin_key": admin_key_json(overview.admin_key),
+        "team_keys": [announcement_json(team_key) for team_key in overview.team_keys],
+        "current_team_key_version": current.version if current else None,
+        "next_team_key_version": max((k.version for k in overview.team_keys), default=0) + 1,
+        "rotation_advised": overview.rotation_advised,
+        "devices": [
+            {
+                **device_json(entry.device, entry.status),
+                # So the coordinator's browser checks, before wrapping a team key to a
+                # device, that the admin key really certified it (the server could
+                # otherwise slip in a device of its own).
+                "cert": (
+                    msgspec.to_builtins(entry.device.certificate())
+                    if entry.status == selectors.STATUS_CERTIFIED
+                    else None
+                ),
+                "username": entry.username,
+                "public_label": entry.public_label,
+                "is_mine": entry.device.user_id == user_id,
+                "team_key_versions": entry.team_key_versions,
+            }
+            for entry in overview.devices
+        ],
+    }
+
+
+# -- views: any staff member ------------------------------------------------------------
+
+
+@api_view(method="POST")
+def devices_register(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
+    body = body_parse(request, DeviceRegisterBody)
+    device = services.staff_device_register(
+        user=request.user,
+        profile=profile,
+        role=body.role,
+        label_text=body.label,
+        kem_pk=body.kem_pk,
+        sig_pk=body.sig_pk,
+        now=timezone.now(),
+    )
+    view = selectors.device_view(device, now=timezone.now())
+    return JsonResponse(device_view_json(view), status=201)
+
+
+@api_view(method="GET")
+def device_detail(request: HttpRequest, profile: StaffProfile, device_id: Any) -> JsonResponse:
+    device = selectors.device_of(user=request.user, device_id=str(device_id))
+    if device is None:
+        raise errors.NotFound("no such device of yours")
+    return JsonResponse(device_view_json(selectors.device_view(device, now=timezone.now())))
+
+
+# -- views: the coordinator ----------------------------------------------------------------
+
+
+@api_view(method="GET", coordinator=True)
+def setup(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
+    overview = selectors.setup_overview(now=timezone.now())
+    return JsonResponse(setup_json(overview, user_id=request.user.pk))
+
+
+@api_view(method="POST", coordinator=True)
+def admin_key_install(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
+    body = body_parse(request, AdminKeyBody)
+    admin_key = services.admin_key_install(
+        public_key=body.public_key, replace=body.replace, now=timezone.now()
+    )
+    return JsonResponse({"admin_key": admin_key_json(admin_key)}, status=201)
+
+
+@api_view(method="POST", coordinator=True)
+def device_certify_view(
+    request: HttpRequest, profile: StaffProfile, device_id: Any
+) -> JsonResponse:
+    body = body_parse(request, CertifyBody)
+    if selectors.device_get(str(device_id)) is None:
+        raise errors.NotFound("no such device")
+    now = timezone.now()
+    device = device_certify(
+        device_id=str(device_id), not_after=body.not_after, signature=body.signature, now=now
+    )
+    return JsonResponse(device_view_json(selectors.device_view(device, now=now)))
+
+
+@api_view(method="POST", coordinator=True)
+def device_revoke_view(request: HttpRequest, profile: StaffProfile, device_id: Any) -> JsonResponse:
+    if selectors.device_get(str(device_id)) is None:
+        raise errors.NotFound("no such device")
+    changed = device_revoke(device_id=str(device_id), now=timezone.now())
+    return JsonResponse({"device_id": str(device_id), "state": "revoked", "changed": changed})
+
+
+@api_view(method="POST", coordinator=True)
+def team_keys_publish(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
+    body = body_parse(request, TeamKeyBody)
+    team_key = services.team_key_create(
+        announcement=body.announcement, wraps=dict(body.wraps), now=timezone.now()
+    )
+    return JsonResponse(
+        {"announcement": announcement_json(team_key), "wraps": len(body.wraps)}, status=201
+    )
+
+
+@api_view(method="POST", coordinator=True)
+def team_key_wrap_add(request: HttpRequest, profile: StaffProfile, version: int) -> JsonResponse:
+    body = body_parse(request, TeamWrapBody)
+    services.team_key_wrap_give(
+        version=version, device_id=body.device_id, ciphertext=body.ct, now=timezone.now()
+    )
+    return JsonResponse({"version": version, "device_id": body.device_id}, status=201)

@@ -1,0 +1,160 @@
+"""Reads of the staff side: no writes here (those are in ops/services.py)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from chat import selectors as chat_selectors
+from chat.crypto import certs, suite1
+from chat.crypto.errors import CryptoError
+from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
+from ops.models import StaffProfile
+
+# What a device's certificate amounts to right now (not only Device.state): a certified
+# device whose certificate expired or was signed by an earlier admin key must be
+# certified again before it can read anything.
+STATUS_PENDING = "pending"
+STATUS_CERTIFIED = "certified"
+STATUS_EXPIRED = "expired"
+STATUS_INVALID = "invalid"
+STATUS_REVOKED = "revoked"
+
+
+def staff_profile_of(user: AbstractBaseUser | AnonymousUser) -> StaffProfile | None:
+    """The staff profile of an active, signed-in user, or None if they are not staff.
+
+    A superuser without a profile (``createsuperuser``, the demo account) counts as a
+    coordinator with the default label: the person who installed the helpline is the
+    one who sets it up. The profile returned for them is not saved.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return None
+    profile = StaffProfile.objects.filter(user=user).first()
+    if profile is None and user.is_superuser:
+        profile = StaffProfile(user=user, is_coordinator=True)
+    return profile
+
+
+def device_of(*, user: AbstractBaseUser, device_id: str) -> Device | None:
+    """One of this user's own devices; another user's device is simply not found."""
+    return Device.objects.filter(pk=device_id, user=user).first()
+
+
+def device_get(device_id: str) -> Device | None:
+    return Device.objects.filter(pk=device_id).first()
+
+
+def devices_pending_count(*, user: AbstractBaseUser) -> int:
+    return Device.objects.filter(user=user, state=Device.State.PENDING).count()
+
+
+def team_key_get(version: int) -> TeamKey | None:
+    return TeamKey.objects.filter(version=version, destroyed_at__isnull=True).first()
+
+
+def team_key_latest_version() -> int:
+    latest = TeamKey.objects.order_by("-version").values_list("version", flat=True).first()
+    return latest or 0
+
+
+def device_status(device: Device, *, admin_key: AdminKey | None, now: datetime) -> str:
+    if device.state == Device.State.REVOKED:
+        return STATUS_REVOKED
+    if device.state == Device.State.PENDING or device.cert_signature is None:
+        return STATUS_PENDING
+    if admin_key is None:
+        return STATUS_INVALID
+    try:
+        certs.cert_verify(
+            device.certificate(), admin_pk=bytes(admin_key.public_key), now=int(now.timestamp())
+        )
+    except CryptoError:
+        return STATUS_EXPIRED if device.cert_not_after <= now else STATUS_INVALID
+    return STATUS_CERTIFIED
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    """A device as the owner (or the coordinator) sees it."""
+
+    device: Device
+    status: str
+    team_keys: list[tuple[TeamKey, bytes | None]] = field(default_factory=list)
+    admin_key: AdminKey | None = None
+
+
+def device_view(device: Device, *, now: datetime) -> DeviceView:
+    admin_key = chat_selectors.admin_key_current()
+    return DeviceView(
+        device=device,
+        status=device_status(device, admin_key=admin_key, now=now),
+        team_keys=chat_selectors.team_keys_for_device(device),
+        admin_key=admin_key,
+    )
+
+
+@dataclass(frozen=True)
+class SetupDevice:
+    device: Device
+    username: str
+    public_label: str
+    status: str
+    team_key_versions: list[int]
+
+
+@dataclass(frozen=True)
+class SetupOverview:
+    """Everything the coordinator's setup page shows. Public material only."""
+
+    admin_key: AdminKey | None
+    team_keys: list[TeamKey]
+    current_team_key: TeamKey | None
+    devices: list[SetupDevice]
+    rotation_advised: bool
+
+
+def setup_overview(*, now: datetime) -> SetupOverview:
+    admin_key = chat_selectors.admin_key_current()
+    team_keys = list(TeamKey.objects.filter(destroyed_at__isnull=True).order_by("version"))
+    current = chat_selectors.team_key_current(now=now)
+    held: dict[str, list[int]] = defaultdict(list)
+    for device_id, version in TeamKeyWrap.objects.filter(
+        team_key__destroyed_at__isnull=True
+    ).values_list("device_id", "team_key__version"):
+        held[str(device_id)].append(version)
+    labels = dict(StaffProfile.objects.values_list("user_id", "public_label"))
+    devices = [
+        SetupDevice(
+            device=device,
+            username=device.user.get_username(),
+            public_label=labels.get(device.user_id, ""),
+            status=device_status(device, admin_key=admin_key, now=now),
+            team_key_versions=sorted(held.get(str(device.pk), [])),
+        )
+        for device in Device.objects.select_related("user").order_by("created_at")
+    ]
+    # DESIGN §5: the team key is rotated when a staff device that held it is revoked.
+    rotation_advised = current is not None and any(
+        entry.status == STATUS_REVOKED and current.version in entry.team_key_versions
+        for entry in devices
+    )
+    return SetupOverview(
+        admin_key=admin_key,
+        team_keys=team_keys,
+        current_team_key=current,
+        devices=devices,
+        rotation_advised=rotation_advised,
+    )
+
+
+def admin_fingerprint_current() -> bytes | None:
+    admin_key = chat_selectors.admin_key_current()
+    return bytes(admin_key.fingerprint) if admin_key else None
+
+
+def fingerprint_text(fingerprint: bytes) -> str:
+    return suite1.fingerprint_display(fingerprint)

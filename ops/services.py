@@ -1,0 +1,134 @@
+"""Writes of the staff side (STYLE.md habit 1). Key ceremonies happen in browsers: these
+functions receive public keys, signatures and wraps only, check what the staff side
+adds to the rules, and hand over to chat's services, which verify the cryptography."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from chat.crypto.certs import TeamKeyAnnouncement
+from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
+from chat.services.devices import admin_key_set, device_register
+from chat.services.team_keys import team_key_publish, team_key_wrap_add
+from ops import selectors
+from ops.errors import (
+    AdminKeyExists,
+    NotFound,
+    RoleNotAllowed,
+    TeamKeyVersionConflict,
+    TooManyPendingDevices,
+)
+from ops.models import DEFAULT_PUBLIC_LABEL, StaffProfile
+
+# A browser registers one device; a few more cover cleared storage and a new laptop. More
+# than this waiting at once is a script, or clutter on the coordinator's page.
+MAX_PENDING_DEVICES_PER_USER = 5
+
+
+@transaction.atomic
+def staff_member_create(
+    *,
+    username: str,
+    password: str,
+    public_label: str = DEFAULT_PUBLIC_LABEL,
+    is_coordinator: bool = False,
+    is_interpreter: bool = False,
+) -> AbstractBaseUser:
+    """A staff account with its profile. The password goes through Django's hashers."""
+    user = get_user_model().objects.create_user(username=username, password=password)
+    StaffProfile.objects.create(
+        user=user,
+        public_label=public_label,
+        is_coordinator=is_coordinator,
+        is_interpreter=is_interpreter,
+    )
+    return user
+
+
+def staff_profile_set(
+    *,
+    user: AbstractBaseUser,
+    public_label: str | None = None,
+    is_coordinator: bool | None = None,
+    is_interpreter: bool | None = None,
+) -> StaffProfile:
+    """Create or change a user's profile; arguments left as None keep their value."""
+    profile, _ = StaffProfile.objects.get_or_create(user=user)
+    changes = {
+        "public_label": public_label,
+        "is_coordinator": is_coordinator,
+        "is_interpreter": is_interpreter,
+    }
+    fields = [name for name, value in changes.items() if value is not None]
+    for name in fields:
+        setattr(profile, name, changes[name])
+    if fields:
+        profile.save(update_fields=fields)
+    return profile
+
+
+def staff_device_register(
+    *,
+    user: AbstractBaseUser,
+    profile: StaffProfile,
+    role: str,
+    label_text: str,
+    kem_pk: bytes,
+    sig_pk: bytes,
+    now: datetime,
+) -> Device:
+    """This browser's device, pending until the coordinator certifies it."""
+    expected = Device.Role.INTERPRETER if profile.is_interpreter else Device.Role.STAFF
+    if role != expected:
+        raise RoleNotAllowed(f"this profile registers {expected} devices")
+    if selectors.devices_pending_count(user=user) >= MAX_PENDING_DEVICES_PER_USER:
+        raise TooManyPendingDevices(
+            f"at most {MAX_PENDING_DEVICES_PER_USER} devices may wait for certification"
+        )
+    return device_register(
+        user=user, role=role, label_text=label_text, kem_pk=kem_pk, sig_pk=sig_pk, now=now
+    )
+
+
+@transaction.atomic
+def admin_key_install(*, public_key: bytes, replace: bool, now: datetime) -> AdminKey:
+    """Install the admin public key made in the coordinator's browser.
+
+    Replacing an admin key invalidates every device certificate and team key
+    announcement it signed, so it happens only when asked for explicitly.
+    """
+    current = AdminKey.objects.select_for_update().filter(is_active=True).first()
+    if current is not None and not replace:
+        raise AdminKeyExists("the helpline already has an admin key")
+    return admin_key_set(public_key=public_key, now=now)
+
+
+def team_key_create(
+    *, announcement: TeamKeyAnnouncement, wraps: dict[str, bytes], now: datetime
+) -> TeamKey:
+    """Publish a new team key version made in the coordinator's browser.
+
+    The version must be the next one. chat's service refuses any other version too, but
+    as a bad certificate; here two coordinators racing get a conflict they can retry.
+    """
+    expected = selectors.team_key_latest_version() + 1
+    if announcement.version != expected:
+        raise TeamKeyVersionConflict(f"the next team key version is {expected}")
+    try:
+        return team_key_publish(announcement=announcement, wraps=wraps, now=now)
+    except IntegrityError as exc:  # another browser published this version meanwhile
+        raise TeamKeyVersionConflict("this team key version was just published") from exc
+
+
+def team_key_wrap_give(
+    *, version: int, device_id: str, ciphertext: bytes, now: datetime
+) -> TeamKeyWrap:
+    """Give a certified staff device a team key version, wrapped to it in a browser
+    that holds that version."""
+    if selectors.team_key_get(version) is None:
+        raise NotFound("no such team key version")
+    return team_key_wrap_add(version=version, device_id=device_id, ciphertext=ciphertext, now=now)

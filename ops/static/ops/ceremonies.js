@@ -1,0 +1,167 @@
+/**
+ * The coordinator's key ceremonies, done in the browser (the Python twin is
+ * chat/keyring.py): certify a device, make and announce a team key, wrap a team key to
+ * devices that lack it. The admin private key and team private scalars exist only in
+ * this page's memory; the server receives signatures, announcements and wraps.
+ * @module
+ */
+
+import {
+  adminFingerprint,
+  b64encode,
+  certSign,
+  certVerify,
+  generateKemKeyPair,
+  privateScalar,
+  publicBytes,
+  teamKeySign,
+  teamKeyVerify,
+  teamWrapOpen,
+  teamWrapSeal,
+} from "../chat/crypto/index.js";
+import { wireForm } from "../chat/protocol/wire.js";
+import { api } from "./http.js";
+
+const DAY = 86400;
+export const CERT_DAYS = 365;
+export const TEAM_KEY_DAYS = 90;
+
+function nowSeconds() {
+  return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * Sign a device's certificate with the loaded admin key and hand it to the server,
+ * which verifies it. `device` is a setup-page device (bytes decoded).
+ */
+export async function deviceCertify({ admin, device, days = CERT_DAYS }) {
+  const cert = await certSign({
+    adminKey: admin.pair.privateKey,
+    deviceId: device.device_id,
+    role: device.role,
+    kemPk: device.kem_pk,
+    sigPk: device.sig_pk,
+    notAfter: nowSeconds() + days * DAY,
+  });
+  return api(`/devices/${device.device_id}/certify`, {
+    method: "POST",
+    body: { not_after: cert.not_after, signature: b64encode(cert.sig) },
+  });
+}
+
+export function deviceRevoke(device) {
+  return api(`/devices/${device.device_id}/revoke`, { method: "POST", body: {} });
+}
+
+/**
+ * The devices among `devices` whose certificate verifies under `adminPk` as staff
+ * devices, with the keys their certificate names. A team key is only ever wrapped to
+ * these: the server's word that a device is certified is not enough.
+ */
+export async function staffVerified(devices, adminPk) {
+  const verified = [];
+  for (const device of devices) {
+    if (!device.cert || device.cert.device_id !== device.device_id) continue;
+    try {
+      await certVerify(device.cert, { adminPk, now: nowSeconds(), role: "staff" });
+    } catch {
+      continue;
+    }
+    verified.push({ ...device, kem_pk: device.cert.kem_pk, sig_pk: device.cert.sig_pk });
+  }
+  return verified;
+}
+
+/**
+ * The admin public key this page may trust: the loaded admin key, else the server's when
+ * its fingerprint is the one this browser's device pinned when it was certified.
+ */
+export async function trustedAdminPk({ admin, serverAdmin, record }) {
+  if (admin !== null) return admin.publicKey;
+  if (serverAdmin === null || !record?.adminFingerprint) return null;
+  const fingerprint = await adminFingerprint(serverAdmin.publicKey);
+  return bytesEqual(fingerprint, record.adminFingerprint) ? serverAdmin.publicKey : null;
+}
+
+/**
+ * A new team key version: made here, announced with the admin key, its private scalar
+ * wrapped to every given certified staff device, then forgotten.
+ */
+export async function teamKeyCreate({ admin, version, devices, days = TEAM_KEY_DAYS }) {
+  devices = await staffVerified(devices, admin.publicKey);
+  const team = await generateKemKeyPair({ extractable: true });
+  const teamPk = await publicBytes(team);
+  const teamScalar = await privateScalar(team.privateKey);
+  try {
+    const announcement = await teamKeySign({
+      adminKey: admin.pair.privateKey,
+      version,
+      pk: teamPk,
+      notAfter: nowSeconds() + days * DAY,
+    });
+    const wraps = {};
+    for (const device of devices) {
+      wraps[device.device_id] = b64encode(
+        await teamWrapSeal({
+          teamScalar,
+          teamPk,
+          version,
+          deviceId: device.device_id,
+          deviceKemPk: device.kem_pk,
+        }),
+      );
+    }
+    return await api("/team-keys", {
+      method: "POST",
+      body: { announcement: wireForm(announcement), wraps },
+    });
+  } finally {
+    teamScalar.fill(0);
+  }
+}
+
+/**
+ * Give `devices` team key `announcement.version` (returns how many got it), re-wrapped from this browser's own
+ * device: open its wrap (which proves the scalar is the announced key's), seal to each.
+ * The announcement and each device's certificate must verify under `adminPk` (see
+ * trustedAdminPk), so a team key the server made up is never spread, and never to a
+ * device the admin key did not certify.
+ */
+export async function teamKeyRewrap({ record, announcement, wrap, devices, adminPk }) {
+  if (adminPk === null) throw new TypeError("no trusted admin key");
+  await teamKeyVerify(announcement, { adminPk });
+  devices = await staffVerified(devices, adminPk);
+  const { scalar } = await teamWrapOpen(wrap, {
+    deviceKemPair: record.kemPair,
+    deviceId: record.deviceId,
+    announcement,
+  });
+  try {
+    for (const device of devices) {
+      const ct = await teamWrapSeal({
+        teamScalar: scalar,
+        teamPk: announcement.pk,
+        version: announcement.version,
+        deviceId: device.device_id,
+        deviceKemPk: device.kem_pk,
+      });
+      await api(`/team-keys/${announcement.version}/wraps`, {
+        method: "POST",
+        body: { device_id: device.device_id, ct: b64encode(ct) },
+      });
+    }
+    return devices.length;
+  } finally {
+    scalar.fill(0);
+  }
+}
+
+/** Whether the server's admin public key is the loaded one. */
+export function adminMatches(admin, serverPublicKey) {
+  return admin !== null && serverPublicKey !== null && bytesEqual(admin.publicKey, serverPublicKey);
+}
+
+/** Equality of two public byte strings (nothing secret: no need for constant time). */
+export function bytesEqual(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}

@@ -1,0 +1,87 @@
+"""The staff pages: the staff app (/staff/) and the coordinator's setup page.
+
+The pages carry no secret and no conversation: they are shells that load ES modules;
+keys are made and used in the browser, and data comes through /staff/api/ and the
+staff websocket. Each view: who is asking → may they → render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from ops import page_strings, selectors
+from ops.api import error_response
+from ops.models import StaffProfile
+
+API_PREFIX = "/staff/api/"
+# Not the site-wide "no-referrer": under it browsers send `Origin: null` with every POST
+# (forms and fetch alike), which Django's CSRF check rightly refuses. The staff pages
+# link nowhere outside the helpline, so "same-origin" tells no other site anything.
+STAFF_REFERRER_POLICY = "same-origin"
+
+
+def staff_referrer_policy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = STAFF_REFERRER_POLICY
+        return response
+
+    return wrapper
+
+
+def forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "ops/forbidden.html", status=403)
+
+
+def page_context(profile: StaffProfile, strings: dict) -> dict:
+    return {"profile": profile, "strings": strings}
+
+
+@staff_referrer_policy
+@never_cache
+@login_required
+@ensure_csrf_cookie
+def staff_app(request: HttpRequest) -> HttpResponse:
+    profile = selectors.staff_profile_of(request.user)
+    if profile is None:
+        return forbidden(request)
+    return render(
+        request,
+        "ops/app.html",
+        page_context(profile, page_strings.staff_app()),
+    )
+
+
+@staff_referrer_policy
+@never_cache
+@login_required
+@ensure_csrf_cookie
+def staff_setup(request: HttpRequest) -> HttpResponse:
+    profile = selectors.staff_profile_of(request.user)
+    if profile is None or not profile.is_coordinator:
+        return forbidden(request)
+    return render(
+        request,
+        "ops/setup.html",
+        page_context(profile, page_strings.setup()),
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """settings.CSRF_FAILURE_VIEW: the API answers in JSON like its other errors, so a
+    page whose session expired can say so instead of failing on an HTML body."""
+    if request.path.startswith(API_PREFIX):
+        return error_response(
+            403, "csrf_failed", page_strings.CSRF_MESSAGE, "CSRF check failed: " + reason
+        )
+    return django_csrf_failure(request, reason=reason)
