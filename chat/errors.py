@@ -58,3 +58,11 @@ class HelplineNotReady(ChatError):
 
 class CertificateInvalid(ChatError):
     """A device certificate does not verify under the admin key."""
+
+
+class TeamKeyVersionConflict(ChatError):
+    """A team key is published with another version than the next one."""
+
+
+class TeamKeyUnknown(ChatError):
+    """No live team key has this version."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -27,4 +28,4 @@ class TokenBucket:
         return False
 
     def retry_after_ms(self) -> int:
-        return max(1, int((1 - self.tokens) / self.rate * 1000))
+        return max(1, math.ceil((1 - self.tokens) / self.rate * 1000))

@@ -38,7 +38,8 @@ ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
         "admin_key_exists",
         _("The helpline already has an admin key. Replacing it must be confirmed."),
     ),
-    errors.TeamKeyVersionConflict: (
+    chat_errors.TeamKeyUnknown: (404, "not_found", _("No such team key version.")),
+    chat_errors.TeamKeyVersionConflict: (
         409,
         "version_conflict",
         _("Another team key was published meanwhile. Reload the page and try again."),

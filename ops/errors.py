@@ -22,9 +22,5 @@ class AdminKeyExists(OpsError):
     """The helpline already has an admin key; replacing it must be asked for explicitly."""
 
 
-class TeamKeyVersionConflict(OpsError):
-    """The announced team key version is not the next one (another browser was faster)."""
-
-
 class TooManyPendingDevices(OpsError):
     """This person already has several devices waiting for certification."""

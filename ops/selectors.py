@@ -52,15 +52,6 @@ def devices_pending_count(*, user: AbstractBaseUser) -> int:
     return Device.objects.filter(user=user, state=Device.State.PENDING).count()
 
 
-def team_key_get(version: int) -> TeamKey | None:
-    return TeamKey.objects.filter(version=version, destroyed_at__isnull=True).first()
-
-
-def team_key_latest_version() -> int:
-    latest = TeamKey.objects.order_by("-version").values_list("version", flat=True).first()
-    return latest or 0
-
-
 def device_status(device: Device, *, admin_key: AdminKey | None, now: datetime) -> str:
     if device.state == Device.State.REVOKED:
         return STATUS_REVOKED

@@ -11,15 +11,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from chat.crypto.certs import TeamKeyAnnouncement
+from chat.errors import TeamKeyVersionConflict
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
 from chat.services.devices import admin_key_set, device_register
 from chat.services.team_keys import team_key_publish, team_key_wrap_add
 from ops import selectors
 from ops.errors import (
     AdminKeyExists,
-    NotFound,
     RoleNotAllowed,
-    TeamKeyVersionConflict,
     TooManyPendingDevices,
 )
 from ops.models import DEFAULT_PUBLIC_LABEL, StaffProfile
@@ -110,14 +109,8 @@ def admin_key_install(*, public_key: bytes, replace: bool, now: datetime) -> Adm
 def team_key_create(
     *, announcement: TeamKeyAnnouncement, wraps: dict[str, bytes], now: datetime
 ) -> TeamKey:
-    """Publish a new team key version made in the coordinator's browser.
-
-    The version must be the next one. chat's service refuses any other version too, but
-    as a bad certificate; here two coordinators racing get a conflict they can retry.
-    """
-    expected = selectors.team_key_latest_version() + 1
-    if announcement.version != expected:
-        raise TeamKeyVersionConflict(f"the next team key version is {expected}")
+    """Publish a new team key version made in the coordinator's browser. Two
+    coordinators racing for the same version: the second gets a conflict to retry."""
     try:
         return team_key_publish(announcement=announcement, wraps=wraps, now=now)
     except IntegrityError as exc:  # another browser published this version meanwhile
@@ -129,6 +122,4 @@ def team_key_wrap_give(
 ) -> TeamKeyWrap:
     """Give a certified staff device a team key version, wrapped to it in a browser
     that holds that version."""
-    if selectors.team_key_get(version) is None:
-        raise NotFound("no such team key version")
     return team_key_wrap_add(version=version, device_id=device_id, ciphertext=ciphertext, now=now)

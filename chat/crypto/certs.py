@@ -5,7 +5,17 @@ from __future__ import annotations
 from chat.crypto import suite1
 from chat.crypto.encoding import label, lp, lps, u8, u32, u64
 from chat.crypto.errors import BadObject
-from chat.crypto.schema import KeyId, PublicKey, Role, SafeInt, Signature, Struct, SuiteId, Uuid
+from chat.crypto.schema import (
+    KeyId,
+    PublicKey,
+    Role,
+    SafeInt,
+    Signature,
+    Struct,
+    SuiteId,
+    Uuid,
+    Version,
+)
 
 
 class DeviceCert(Struct):
@@ -20,7 +30,7 @@ class DeviceCert(Struct):
 
 class TeamKeyAnnouncement(Struct):
     suite: SuiteId
-    version: SafeInt
+    version: Version
     pk: PublicKey
     not_after: SafeInt
     sig: Signature

@@ -21,6 +21,7 @@ from chat.crypto.schema import (
     Struct,
     SuiteId,
     Uuid,
+    Version,
     WrapBytes,
 )
 
@@ -45,8 +46,7 @@ class Commit(Struct):
     prev_commit_hash: Hash
     author: PartyId
     reason: Reason
-    # u32 in commit_body (§5.3): a larger number could not be hashed or signed.
-    team_key_version: Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]
+    team_key_version: Version
     key_commitment: Hash
     created_at: SafeInt
     members: Annotated[list[Member], msgspec.Meta(min_length=MEMBERS_MIN, max_length=MEMBERS_MAX)]

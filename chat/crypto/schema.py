@@ -17,6 +17,8 @@ Uuid = Annotated[str, msgspec.Meta(pattern=UUID_PATTERN)]
 PartyId = Annotated[str, msgspec.Meta(pattern=f"^(visitor|{UUID_PATTERN[1:-1]})$")]
 SafeInt = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INT)]
 Epoch = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]
+# Team key versions are u32 in every signed byte string.
+Version = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]
 SuiteId = Annotated[int, msgspec.Meta(ge=1, le=255)]
 PublicKey = Annotated[bytes, msgspec.Meta(min_length=65, max_length=65)]
 Signature = Annotated[bytes, msgspec.Meta(min_length=64, max_length=64)]

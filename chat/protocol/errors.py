@@ -53,8 +53,12 @@ DOMAIN_ERROR_CODES: dict[type[domain.ChatError], ErrorCode] = {
     domain.CommitSignatureInvalid: ErrorCode.BAD_SIGNATURE,
     domain.EpochClosed: ErrorCode.EPOCH_CLOSED,
     domain.SeqConflict: ErrorCode.SEQ_CONFLICT,
+    domain.TeamKeyVersionConflict: ErrorCode.EPOCH_CONFLICT,
+    domain.TeamKeyUnknown: ErrorCode.BAD_COMMIT,
 }
 
 
 def protocol_error_from(exc: domain.ChatError, ref: str | None) -> ProtocolError:
-    return ProtocolError(DOMAIN_ERROR_CODES[type(exc)], str(exc), ref=ref)
+    # An error without a protocol code is a server bug, not the client's: say internal.
+    code = DOMAIN_ERROR_CODES.get(type(exc), ErrorCode.INTERNAL)
+    return ProtocolError(code, str(exc), ref=ref)

@@ -21,6 +21,7 @@ from chat.errors import (
     ConversationClosed,
     EpochConflict,
     Forbidden,
+    Unsupported,
 )
 from chat.models import Commit, Conversation, Device, TeamKey, Wrap
 from chat.parties import Party
@@ -48,8 +49,14 @@ def commit_submit(
     """Verify a commit with public keys only and append it to the conversation's chain."""
     if commit.conversation_id != conversation_id:
         raise CommitRejected("the commit names another conversation")
+    if party.is_visitor and conversation_id != party.conversation_id:
+        raise Forbidden("a visitor commits only in its own conversation")
     if party.is_interpreter:
         raise Forbidden("interpreters do not make epochs")
+    if commit.suite != suite1.SUITE_ID:
+        raise Unsupported("suite not implemented")
+    if commit.epoch > 0 and commit.author == crypto_commits.VISITOR:
+        raise Forbidden("later epochs are made by staff devices")
     try:
         crypto_commits.commit_members_check(commit)
         crypto_commits.commit_wraps_check(commit, wraps)
@@ -64,8 +71,8 @@ def commit_submit(
         if existing is not None and bytes(existing.commit_hash) == digest:
             return CommitAccepted(existing.order, commit, signature, wraps, duplicate=True)
         chain_check(conversation=conversation, commit=commit, party=party)
-        members_check(conversation=conversation, commit=commit)
-        author_key = author_signing_key(conversation=conversation, author=commit.author)
+        members_check(conversation=conversation, commit=commit, now=now)
+        author_key = author_signing_key(conversation=conversation, author=commit.author, now=now)
         try:
             crypto_commits.commit_signature_verify(commit, signature, author_key)
         except BadSignature as exc:
@@ -90,7 +97,7 @@ def chain_check(*, conversation: Conversation, commit: CommitObject, party: Part
         raise EpochConflict("prev_commit_hash is not the current commit")
 
 
-def members_check(*, conversation: Conversation, commit: CommitObject) -> None:
+def members_check(*, conversation: Conversation, commit: CommitObject, now: datetime) -> None:
     """Rule 3: the team member is a live team key, the visitor member is this
     conversation's visitor, device members are certified interpreter devices."""
     for member in commit.members:
@@ -99,7 +106,7 @@ def members_check(*, conversation: Conversation, commit: CommitObject) -> None:
         elif member.kind == "visitor":
             expected = bytes(conversation.visitor_kem_public_key)
         else:
-            expected = interpreter_kem_public(member.id)
+            expected = interpreter_kem_public(member.id, now=now)
         if expected is None or suite1.key_id(expected) != member.key_id:
             raise CommitRejected(f"member {member.kind}:{member.id} is not a valid recipient")
 
@@ -109,23 +116,26 @@ def team_key_public(version: int) -> bytes | None:
     return bytes(key.public_key) if key else None
 
 
-def interpreter_kem_public(device_id: str) -> bytes | None:
+def interpreter_kem_public(device_id: str, *, now: datetime) -> bytes | None:
     # Member ids are free strings on the wire; only a lowercase UUID names a device
     # (protocol.md §2.2). Anything else would make the UUID lookup raise, or match a
     # device under a spelling that its own id never equals.
     if not re.fullmatch(UUID_PATTERN[1:-1], device_id):
         return None
     device = Device.objects.filter(
-        pk=device_id, role=Device.Role.INTERPRETER, state=Device.State.CERTIFIED
+        pk=device_id,
+        role=Device.Role.INTERPRETER,
+        state=Device.State.CERTIFIED,
+        cert_not_after__gt=now,
     ).first()
     return bytes(device.kem_public_key) if device else None
 
 
-def author_signing_key(*, conversation: Conversation, author: str) -> bytes:
+def author_signing_key(*, conversation: Conversation, author: str, now: datetime) -> bytes:
     if author == crypto_commits.VISITOR:
         return bytes(conversation.visitor_sig_public_key)
     device = Device.objects.filter(
-        pk=author, role=Device.Role.STAFF, state=Device.State.CERTIFIED
+        pk=author, role=Device.Role.STAFF, state=Device.State.CERTIFIED, cert_not_after__gt=now
     ).first()
     if device is None:
         raise Forbidden("the author is not a certified staff device")

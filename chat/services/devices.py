@@ -23,12 +23,17 @@ from chat.models import AdminKey, Device
 @transaction.atomic
 def admin_key_set(*, public_key: bytes, now: datetime) -> AdminKey:
     """Make ``public_key`` the helpline's admin key (its private half stays with the
-    coordinator). Devices certified by an earlier admin key must be certified again."""
+    coordinator). Devices certified by an earlier admin key go back to pending."""
     try:
         suite1.public_key_load(public_key)
     except CryptoError as exc:
         raise KeyInvalid(str(exc)) from exc
     AdminKey.objects.filter(is_active=True).update(is_active=False)
+    # Certificates made by the old admin key no longer verify: their devices wait for
+    # the coordinator again instead of failing in every client.
+    Device.objects.filter(state=Device.State.CERTIFIED).update(
+        state=Device.State.PENDING, cert_signature=None, cert_not_after=None, certified_at=None
+    )
     return AdminKey.objects.create(
         public_key=public_key,
         fingerprint=suite1.admin_fingerprint(public_key),
@@ -103,9 +108,12 @@ def device_authenticate(
     *, user_id: int, device_id: str, nonce: bytes, signature: bytes, now: datetime
 ) -> Device:
     """A staff socket proves it holds the device's signing key (protocol.md §8.3)."""
+    # One answer for an unknown device and a bad signature: a session cannot probe
+    # which device ids exist.
+    refused = Unauthorized("unknown device or wrong signature")
     device = Device.objects.filter(pk=device_id, user_id=user_id).first()
     if device is None:
-        raise Unauthorized("unknown device")
+        raise refused
     try:
         suite1.verify(
             bytes(device.sig_public_key),
@@ -113,7 +121,7 @@ def device_authenticate(
             signature,
         )
     except CryptoError as exc:
-        raise Unauthorized("device signature does not verify") from exc
+        raise refused from exc
     if device.state != Device.State.CERTIFIED or device.cert_not_after <= now:
         raise DeviceNotCertified("this device is not certified")
     return device

@@ -10,7 +10,13 @@ from django.db.models import Max
 from chat import selectors
 from chat.crypto import certs
 from chat.crypto.errors import CryptoError
-from chat.errors import CertificateInvalid, DeviceNotCertified, HelplineNotReady
+from chat.errors import (
+    CertificateInvalid,
+    DeviceNotCertified,
+    HelplineNotReady,
+    TeamKeyUnknown,
+    TeamKeyVersionConflict,
+)
 from chat.models import Device, TeamKey, TeamKeyWrap
 
 WRAP_LEN = 113
@@ -33,7 +39,7 @@ def team_key_publish(
         raise CertificateInvalid(str(exc)) from exc
     latest = TeamKey.objects.aggregate(latest=Max("version"))["latest"] or 0
     if announcement.version != latest + 1:
-        raise CertificateInvalid(f"the next team key version is {latest + 1}")
+        raise TeamKeyVersionConflict(f"the next team key version is {latest + 1}")
     team_key = TeamKey.objects.create(
         version=announcement.version,
         public_key=announcement.pk,
@@ -60,7 +66,9 @@ def team_key_wrap_add(
     ).first()
     if device is None:
         raise DeviceNotCertified("team keys are wrapped only to certified staff devices")
-    team_key = TeamKey.objects.get(version=version, destroyed_at__isnull=True)
+    team_key = TeamKey.objects.filter(version=version, destroyed_at__isnull=True).first()
+    if team_key is None:
+        raise TeamKeyUnknown(f"no live team key v{version}")
     wrap, _ = TeamKeyWrap.objects.update_or_create(
         team_key=team_key, device=device, defaults={"ciphertext": ciphertext, "created_at": now}
     )

@@ -264,14 +264,14 @@ def test_a_certified_device_gets_its_certificate_and_team_key_wraps(nurse, certi
     assert suite1.public_bytes(opened) == made.announcement.pk
 
 
-def test_a_device_certified_under_an_earlier_admin_key_shows_as_invalid(
+def test_a_device_certified_under_an_earlier_admin_key_must_be_certified_again(
     nurse, certify, coordinator, now
 ):
     keys = nurse.device_register(now=now)
     certify(keys)
     services.admin_key_install(public_key=AdminKeys.generate().public, replace=True, now=now)
     body = nurse.client.get(f"{API}/devices/{keys.device_id}").json()
-    assert body["state"] == "invalid"
+    assert body["state"] == "pending"
     assert body["cert"] is None
 
 
