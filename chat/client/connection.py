@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from typing import Union
 from urllib.parse import urlsplit
 
 import msgspec
@@ -18,24 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from chat.protocol import frames as f
 
-SERVER_FRAMES = Union[  # noqa: UP007
-    f.Hello,
-    f.ConversationOpened,
-    f.ConversationResumed,
-    f.DeviceReady,
-    f.ConversationListed,
-    f.ConversationState,
-    f.CommitDelivered,
-    f.EnvelopeDelivered,
-    f.SyncDone,
-    f.Ack,
-    f.Receipt,
-    f.Certs,
-    f.ConversationActivity,
-    f.Pong,
-    f.Error,
-]
-_decoder = msgspec.json.Decoder(SERVER_FRAMES)
+_decoder = msgspec.json.Decoder(f.SERVER_FRAMES)
 _encoder = msgspec.json.Encoder()
 _refs = itertools.count(1)
 

@@ -7,7 +7,7 @@ structs so what we send is what the document says.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
 import msgspec
 
@@ -234,3 +234,24 @@ class Error(ServerFrame, tag="error", kw_only=True):
     code: str
     message: str
     retry_after_ms: int | None = None
+
+
+# Every frame the server sends, as one tagged union: clients decode with it, and tests
+# decode every frame they receive with it, so a frame that drifts from §8.1 fails.
+SERVER_FRAMES = Union[  # noqa: UP007 — msgspec wants a typing.Union of tagged structs
+    Hello,
+    ConversationOpened,
+    ConversationResumed,
+    DeviceReady,
+    ConversationListed,
+    ConversationState,
+    CommitDelivered,
+    EnvelopeDelivered,
+    SyncDone,
+    Ack,
+    Receipt,
+    Certs,
+    ConversationActivity,
+    Pong,
+    Error,
+]

@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Union
 
 import msgspec
 import pytest
@@ -381,26 +380,9 @@ def frame_examples() -> dict[str, dict]:
 
 # -- websockets through the real ASGI application ---------------------------------------
 
-SERVER_FRAMES = Union[  # noqa: UP007 — msgspec wants a typing.Union of tagged structs
-    f.Hello,
-    f.ConversationOpened,
-    f.ConversationResumed,
-    f.DeviceReady,
-    f.ConversationListed,
-    f.ConversationState,
-    f.CommitDelivered,
-    f.EnvelopeDelivered,
-    f.SyncDone,
-    f.Ack,
-    f.Receipt,
-    f.Certs,
-    f.ConversationActivity,
-    f.Pong,
-    f.Error,
-]
 # Every server frame is decoded into its documented struct: a frame that does not match
 # docs/protocol.md §8.1 fails the test that received it.
-server_frame_decoder = msgspec.json.Decoder(SERVER_FRAMES)
+server_frame_decoder = msgspec.json.Decoder(f.SERVER_FRAMES)
 ORIGIN = b"http://127.0.0.1"
 WAIT = 5
 
