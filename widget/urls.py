@@ -1,3 +1,16 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from widget import views
+
+app_name = "widget"
+
+# Campaign codes are 1–32 characters of A-Z a-z 0-9 _ - (docs/protocol.md §8.2): the
+# `slug` converter. `/c/` alone opens an unattributed chat.
+urlpatterns = [
+    path("c/", views.chat_link, name="chat"),
+    path("c/<slug:code>", views.chat_link, name="chat"),
+    path("c/<slug:code>/embed", views.chat_embed, name="embed"),
+    path("bye", views.bye, name="bye"),
+]

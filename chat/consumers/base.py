@@ -93,9 +93,13 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             return  # refused at the handshake
         frame = None
         try:
-            if not self.bucket.take():
-                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many frames; slow down")
             frame = self.parser.parse(text_data, bytes_data)
+            # Parsed first (it is cheap) so the refusal carries the frame's ref and the
+            # client knows which request to send again; the bucket guards the database.
+            if not self.bucket.take():
+                raise ProtocolError(
+                    ErrorCode.RATE_LIMITED, "too many frames; slow down", ref=frame.ref
+                )
             await self.dispatch_frame(frame)
         except ProtocolError as exc:
             await self.refuse(exc)

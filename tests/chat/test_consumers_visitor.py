@@ -340,8 +340,8 @@ async def test_a_flood_is_answered_with_rate_limited_and_a_retry_time(sockets, h
     settings.CHAT_RATE_BURST = 4
     settings.CHAT_RATE_PER_SECOND = 1
     socket, _ = await sockets.visitor_opened()  # two frames of the burst
-    for _ in range(10):
-        await socket.send(f.Ping())
+    for number in range(10):
+        await socket.send(f.Ping(ref=f"p{number}"))
     answers = []
     while len(answers) < 10:
         frame = await socket.receive()
@@ -352,6 +352,9 @@ async def test_a_flood_is_answered_with_rate_limited_and_a_retry_time(sockets, h
     assert len(errors) >= 5  # at most a token or two come back while the test runs
     assert {error.code for error in errors} == {"rate_limited"}
     assert all(0 < error.retry_after_ms <= 1000 for error in errors)
+    # Each refusal names the frame it refused, so a client knows what to send again.
+    assert {error.ref for error in errors} <= {f"p{number}" for number in range(10)}
+    assert all(error.ref for error in errors)
 
 
 async def test_two_hundred_refused_frames_in_a_row_close_the_socket(sockets, helpline, settings):

@@ -199,6 +199,11 @@ export class Session {
         return await connection.request(frame);
       } catch (error) {
         if (!isTransient(error)) throw error;
+        if (error instanceof ServerRefused && error.code === "rate_limited") {
+          // Slowed down: the same frame goes again on the same socket when allowed.
+          await sleep(error.frame.retry_after_ms || 100);
+          continue;
+        }
         if (error instanceof RequestTimeout) connection.close(); // a link that hangs
         await this.connectedAfter(connection);
       }

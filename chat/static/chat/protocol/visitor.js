@@ -194,6 +194,7 @@ export class VisitorSession extends Session {
    * its order once the server has stored it. */
   async sendText(text) {
     const content = textContent(text);
+    if (this.kemPair === null) throw new Error("VisitorSession: call start() before sendText()");
     await this.ensureOpen();
     const { state } = this.conversations.get(this.conversationId);
     // A resumed conversation reads its backlog (epoch 0 at least) before it can write.

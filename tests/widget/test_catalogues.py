@@ -1,0 +1,53 @@
+"""The widget's translations: every language says everything, the same way."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles import finders
+
+from widget.languages import DEFAULT_LANGUAGE, WIDGET_LANGUAGES
+
+LANGUAGES = [code for code, _ in WIDGET_LANGUAGES]
+WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def catalogue(language: str) -> dict:
+    path = finders.find(f"widget/i18n/{language}.json")
+    assert path, f"no catalogue for {language}"
+    with open(path, encoding="utf-8") as source:
+        return json.load(source)
+
+
+def test_every_language_has_a_catalogue_named_in_its_own_language():
+    for code, name in WIDGET_LANGUAGES:
+        assert catalogue(code)["_meta"]["name"] == name
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_catalogue_has_the_same_keys(language):
+    assert catalogue(language).keys() == catalogue(DEFAULT_LANGUAGE).keys()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_string_keeps_its_placeholders(language):
+    reference = catalogue(DEFAULT_LANGUAGE)
+    for key, value in catalogue(language).items():
+        if key == "_meta":
+            continue
+        assert value.strip(), key
+        assert set(PLACEHOLDER.findall(value)) == set(PLACEHOLDER.findall(reference[key])), key
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext is not installed")
+def test_the_compiled_django_translations_are_up_to_date(tmp_path):
+    for po in (WIDGET_DIR / "locale").glob("*/LC_MESSAGES/django.po"):
+        compiled = tmp_path / "django.mo"
+        subprocess.run(["msgfmt", "-o", str(compiled), str(po)], check=True)
+        assert compiled.read_bytes() == po.with_suffix(".mo").read_bytes(), po

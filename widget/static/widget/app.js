@@ -1,0 +1,422 @@
+// The visitor's chat: wires the page (ui.js), its strings (i18n.js), what may be kept
+// on the phone (store.js) and the protocol session (chat/static/chat/protocol/visitor.js,
+// which does all the crypto).
+//
+// The composer is usable as soon as this module runs: what the visitor sends before
+// the session is connected (or while the network is gone) waits in the outbox and
+// leaves, in order, as soon as it can.
+
+import { languageUse, t } from "./i18n.js";
+import { ChatUi } from "./ui.js";
+import { stateForget, stateLoad, stateSave, storageWipe } from "./store.js";
+import { parentChannel } from "./parent.js";
+
+const config = JSON.parse(document.getElementById("widget-config").textContent);
+const ui = new ChatUi(document);
+const parent = parentChannel(config);
+
+const EXIT_ESCAPE_WINDOW_MS = 1500;
+const EXIT_WIPE_WAIT_MS = 1000;
+
+const app = {
+  session: null,
+  status: "idle",
+  remember: false,
+  outbox: [], // [{key, text}] in the order typed
+  flushing: false,
+  localCount: 0,
+  shownOrders: new Set(),
+  delivered: 0, // highest order the staff said they received / read
+  read: 0,
+  lastStaffOrder: 0,
+  readSent: 0,
+  resuming: false,
+  exiting: false,
+};
+
+// --- start -------------------------------------------------------------------------
+
+const languageReady = languageUse(config.language).catch(() => null);
+const protocolReady = import("../chat/protocol/visitor.js");
+
+ui.onSend(outboxAdd);
+ui.composerEnable();
+performance.mark("ready-to-type");
+
+exitWire();
+languageSwitchWire();
+rememberWire();
+receiptsWire();
+
+languageReady.then(() => {
+  statusShow("connecting");
+  sessionBegin();
+});
+
+async function sessionBegin() {
+  let VisitorSession;
+  try {
+    ({ VisitorSession } = await protocolReady);
+  } catch {
+    ui.problemShow("error_generic");
+    return;
+  }
+  const stored = await stateLoad().catch(() => null);
+  if (stored) {
+    app.remember = true;
+    ui.remember.checked = true;
+    app.resuming = true;
+    try {
+      // The whole conversation comes back through onMessage, own messages included.
+      app.session = VisitorSession.fromState(stored, sessionOptions());
+      await app.session.start();
+      app.resuming = false;
+      ui.noticeAdd("resumed", { afterIntro: true });
+      ui.announce(t("announce_resumed"));
+      outboxFlush();
+      return;
+    } catch (error) {
+      // Expired or deleted on the server (`unauthorized`), or a state this page cannot
+      // use: it is worth nothing now, and a fresh conversation starts.
+      app.resuming = false;
+      try {
+        app.session?.stop();
+      } catch {
+        // already stopped
+      }
+      app.session = null;
+      await stateForget();
+      app.remember = false;
+      ui.remember.checked = false;
+      const notice = errorCode(error) === "security" ? "error_security" : "resume_failed";
+      ui.noticeAdd(notice, { afterIntro: true });
+      if (errorCode(error) === "security") return;
+    }
+  }
+  app.session = new VisitorSession({
+    language: config.language,
+    campaign: config.campaign,
+    ...sessionOptions(),
+  });
+  // Resolves once connected (the session itself retries while the network is away).
+  try {
+    await app.session.start();
+  } catch (error) {
+    errorShow(error);
+    return;
+  }
+  outboxFlush();
+}
+
+function sessionOptions() {
+  return {
+    baseUrl: baseUrl(),
+    // Pinned by this page, never taken from stored state: a key the server made up is
+    // refused even for a resumed conversation.
+    adminFingerprint: hexBytes(config.admin_fingerprint),
+    onMessage: messageShow,
+    onStatus: statusShow,
+    onReceipt: receiptShow,
+    onError: errorShow,
+    // Called once the conversation exists (on the first send): saved only if the
+    // visitor asked for it.
+    persist: () => statePersist(),
+  };
+}
+
+function baseUrl() {
+  // The page's own origin whenever the configured one is the same host: the browser
+  // knows best whether it came over https (a proxy may have hidden it from Django).
+  try {
+    const configured = new URL(config.base_url);
+    if (configured.host === location.host) return location.origin;
+    return configured.origin;
+  } catch {
+    return location.origin;
+  }
+}
+
+// --- sending -----------------------------------------------------------------------
+
+function outboxAdd(text) {
+  app.localCount += 1;
+  const key = `local-${app.localCount}`;
+  app.outbox.push({ key, text });
+  ui.ownAdd(key, text, app.status === "open" ? "sending" : "queued");
+  outboxFlush();
+}
+
+/** Sends what waits, one message at a time so they arrive in the order typed. The
+ *  session waits for the connection and re-sends across reconnections by itself (the
+ *  same envelope, so never twice); a rejection means this message cannot be sent. */
+async function outboxFlush() {
+  if (app.flushing || !app.session) return;
+  app.flushing = true;
+  try {
+    while (app.outbox.length && app.session && !app.exiting) {
+      const item = app.outbox[0];
+      ui.markSet(item.key, app.status === "open" ? "sending" : "queued");
+      let order;
+      try {
+        order = await app.session.sendText(item.text);
+      } catch (error) {
+        app.outbox.shift();
+        if (app.exiting) return;
+        ui.markSet(item.key, "failed");
+        if (errorCode(error) !== "security") {
+          ui.retryOffer(item.key, () => {
+            app.outbox.push(item);
+            outboxFlush();
+          });
+        }
+        errorShow(error);
+        continue;
+      }
+      app.outbox.shift();
+      app.shownOrders.add(order);
+      ui.orderSet(item.key, order);
+      ui.markSet(item.key, "sent");
+      marksRefresh();
+    }
+  } finally {
+    app.flushing = false;
+  }
+}
+
+// --- receiving ---------------------------------------------------------------------
+
+function messageShow(message) {
+  if (app.shownOrders.has(message.order)) return;
+  app.shownOrders.add(message.order);
+  const mine = message.mine ?? message.sender === "visitor";
+  if (mine) {
+    if (message.contentType === "text") {
+      ui.ownRestore(message.order, message.text ?? "", markFor(message.order));
+    }
+  } else if (message.contentType === "event") {
+    eventApply(message);
+  } else {
+    const text = message.contentType === "text" ? message.text : null;
+    ui.staffAdd({
+      order: message.order,
+      sender: message.sender,
+      text: text ?? "",
+      unsupported: text === null,
+    });
+    app.lastStaffOrder = Math.max(app.lastStaffOrder, message.order);
+    if (document.visibilityState === "visible") readReceiptSend();
+    else deliveredReceiptSend(message.order);
+  }
+}
+
+function eventApply(message) {
+  let event = message.event;
+  if (event === undefined) {
+    try {
+      event = JSON.parse(new TextDecoder().decode(message.content));
+    } catch {
+      return;
+    }
+  }
+  if (event?.kind === "profile" && typeof event.label === "string") {
+    const label = event.label.trim().slice(0, 64);
+    if (label) ui.labelSet(message.sender, label);
+  }
+  // Other kinds are for other clients: ignored (docs/protocol.md §6.2).
+}
+
+function receiptShow(receipt) {
+  if (receipt.by === "visitor") return; // our own receipts, fanned out back to us
+  const before = { delivered: app.delivered, read: app.read };
+  if (receipt.kind === "read") app.read = Math.max(app.read, receipt.order);
+  app.delivered = Math.max(app.delivered, receipt.order); // read implies received
+  marksRefresh();
+  if (app.read > before.read) ui.announce(t("announce_read"));
+  else if (app.delivered > before.delivered) ui.announce(t("announce_delivered"));
+}
+
+function markFor(order) {
+  if (order <= app.read) return "read";
+  if (order <= app.delivered) return "delivered";
+  return "sent";
+}
+
+function marksRefresh() {
+  ui.marksUpTo(app.delivered, "delivered");
+  ui.marksUpTo(app.read, "read");
+}
+
+/** Tells the staff the visitor has seen their messages: only while the page is
+ *  visible, and only once per new message. */
+function readReceiptSend() {
+  if (document.visibilityState !== "visible" || !app.session) return;
+  if (app.lastStaffOrder <= app.readSent || app.status !== "open") return;
+  app.readSent = app.lastStaffOrder;
+  Promise.resolve(app.session.markRead(app.lastStaffOrder)).catch(() => {
+    app.readSent = 0;
+  });
+}
+
+function deliveredReceiptSend(order) {
+  Promise.resolve(app.session?.markDelivered(order)).catch(() => {});
+}
+
+function receiptsWire() {
+  document.addEventListener("visibilitychange", readReceiptSend);
+}
+
+// --- status and errors -------------------------------------------------------------
+
+function statusShow(status) {
+  if (app.resuming && status === "closed") return; // a resume that failed: a new session follows
+  app.status = status;
+  let shown = status;
+  if (status === "idle") shown = "connecting";
+  if (status !== "open" && status !== "closed" && navigator.onLine === false) shown = "offline";
+  ui.statusSet(shown);
+  if (status === "open") {
+    if (ui.problemKey === "error_unavailable") ui.problemShow(null);
+    outboxFlush();
+    readReceiptSend();
+  }
+  // Status changes are sent to the outbox's waiting marks too.
+  for (const item of app.outbox) ui.markSet(item.key, status === "open" ? "sending" : "queued");
+}
+
+window.addEventListener("offline", () => statusShow(app.status));
+window.addEventListener("online", () => statusShow(app.status));
+
+function errorCode(error) {
+  if (!error) return "generic";
+  if (typeof error.code === "string") return error.code;
+  const name = error.name ?? "";
+  if (/BadSignature|BadObject|CryptoError|Pin|Fingerprint/i.test(name)) return "security";
+  return "generic";
+}
+
+function errorShow(error, context = {}) {
+  // A stopped session rejects what was still waiting; why it stopped was said already.
+  if (app.exiting || error?.name === "ConnectionLost") return;
+  const code = errorCode(error);
+  if (app.resuming && code === "unauthorized") return; // handled where the resume failed
+  if (context.order !== undefined) {
+    // One commit or message that did not verify: not shown, and the visitor is told.
+    ui.noticeAdd("error_message_unreadable");
+    return;
+  }
+  const key = {
+    unavailable: "error_unavailable",
+    security: "error_security",
+    conversation_closed: "error_closed",
+    // The token of a conversation that expired or was deleted while the page was open.
+    unauthorized: "error_closed",
+    rate_limited: "error_rate_limited",
+  }[code];
+  if (code === "conversation_closed" || code === "unauthorized") stateForget();
+  if (ui.problemKey === "error_security") return; // nothing may hide this one
+  ui.problemShow(key ?? "error_generic");
+  if (code === "conversation_closed" || code === "unauthorized") statusShow("closed");
+}
+
+// --- staying signed in ---------------------------------------------------------------
+
+function rememberWire() {
+  ui.remember.addEventListener("change", async () => {
+    app.remember = ui.remember.checked;
+    if (app.remember) {
+      await statePersist();
+      ui.announce(t("remember_on"));
+    } else {
+      await stateForget();
+      ui.announce(t("remember_off"));
+    }
+  });
+}
+
+/** Saves the session's state when the visitor asked for it; never otherwise. Before
+ *  the conversation exists (it opens with the first message) there is nothing to save
+ *  yet: the first send saves it. */
+async function statePersist() {
+  if (!app.remember || !app.session || app.exiting) return;
+  try {
+    const state = await app.session.exportState();
+    if (state && app.remember && !app.exiting) await stateSave(state);
+    // Unticked (or quick exit) while saving: what was just written goes too.
+    if (!app.remember || app.exiting) await stateForget();
+  } catch {
+    if (app.remember) ui.problemShow("error_storage");
+  }
+}
+
+// --- language ----------------------------------------------------------------------
+
+function languageSwitchWire() {
+  ui.language?.addEventListener("change", async () => {
+    const language = ui.language.value;
+    try {
+      await languageUse(language);
+    } catch {
+      ui.language.value = config.language;
+      return;
+    }
+    config.language = language;
+    // Until the conversation is opened (first message), it opens in the new language.
+    if (app.session && "language" in app.session) app.session.language = language;
+    ui.retranslate();
+    // A reload keeps the choice; only this tab's history entry knows it.
+    const url = new URL(location.href);
+    url.searchParams.set("lang", language);
+    history.replaceState(history.state, "", url);
+  });
+}
+
+// --- quick exit --------------------------------------------------------------------
+
+function exitWire() {
+  const button = document.getElementById("quick-exit");
+  button.addEventListener("click", (event) => {
+    event.preventDefault();
+    quickExit();
+  });
+  let lastEscape = 0;
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const now = Date.now();
+    if (now - lastEscape < EXIT_ESCAPE_WINDOW_MS) quickExit();
+    lastEscape = now;
+  });
+  document.getElementById("minimise")?.addEventListener("click", () => parent?.post("close"));
+  parent?.on("focus", () => ui.textarea.focus());
+}
+
+/** Hide everything at once, forget the session and its keys, wipe what the phone may
+ *  hold, and leave for a harmless page without leaving this one in the history. */
+async function quickExit() {
+  if (app.exiting) return;
+  app.exiting = true;
+  document.body.replaceChildren();
+  document.title = "";
+  const session = app.session;
+  app.session = null;
+  app.outbox = [];
+  const wipe = Promise.allSettled([
+    Promise.resolve().then(() => session?.stop()),
+    storageWipe(),
+  ]);
+  await Promise.race([wipe, sleep(EXIT_WIPE_WAIT_MS)]);
+  // Only now: the partner page removes this frame (and its scripts) when it leaves.
+  parent?.post("quick-exit", { exit_url: config.exit_url });
+  location.replace(config.exit_path);
+}
+
+// --- small things ------------------------------------------------------------------
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function hexBytes(hex) {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i += 1) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}

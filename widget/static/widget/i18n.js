@@ -1,0 +1,59 @@
+// The widget's strings: one JSON catalogue per language in ./i18n/<lang>.json (the
+// page preloads the one it was rendered in). The server renders the first screen in the
+// visitor's language; this module takes over for everything the JS writes, and for the
+// language switch, which must not reload the page (that would lose a conversation held
+// only in memory).
+//
+// Elements carry their key: data-i18n (text), data-i18n-placeholder,
+// data-i18n-aria-label.
+
+const catalogues = new Map();
+let current = { language: "fr", strings: {} };
+
+function catalogueUrl(language) {
+  return new URL(`./i18n/${language}.json`, import.meta.url);
+}
+
+export async function catalogueLoad(language) {
+  if (!catalogues.has(language)) {
+    const response = await fetch(catalogueUrl(language), { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`no catalogue for ${language}`);
+    catalogues.set(language, await response.json());
+  }
+  return catalogues.get(language);
+}
+
+/** Makes `language` current (its catalogue loaded first). */
+export async function languageUse(language) {
+  const strings = await catalogueLoad(language);
+  current = { language, strings };
+  const root = document.documentElement;
+  root.lang = language;
+  root.dir = strings._meta?.dir === "rtl" ? "rtl" : "ltr";
+  domTranslate(document);
+  return language;
+}
+
+export function languageCurrent() {
+  return current.language;
+}
+
+/** The string for `key`, `{name}` placeholders filled from `values`. */
+export function t(key, values = {}) {
+  const template = current.strings[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (whole, name) =>
+    name in values ? String(values[name]) : whole,
+  );
+}
+
+export function domTranslate(root) {
+  for (const element of root.querySelectorAll("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-placeholder]")) {
+    element.placeholder = t(element.dataset.i18nPlaceholder);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-aria-label]")) {
+    element.setAttribute("aria-label", t(element.dataset.i18nAriaLabel));
+  }
+}

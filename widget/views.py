@@ -1,0 +1,120 @@
+"""The visitor's pages: the chat link, its embeddable variant, and quick exit.
+
+Views only parse, check and render (STYLE.md habit 1). Everything the page's JS needs is
+server-rendered as JSON with `json_script` (type application/json: data, never executed,
+so the strict CSP holds). The page never stores anything on the phone by itself; the JS
+does only when the visitor ticks "keep this conversation on this phone".
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from chat import selectors
+from chat.crypto import suite1
+from chat.services.conversations import campaign_code_accepted
+from widget.languages import WIDGET_LANGUAGES, language_negotiate
+from widget.modules import page_modules
+from widget.partners import partner_origins
+
+# The tab and history title: says nothing about what the page is (DESIGN §1 — the phone
+# may be checked by someone else). Configurable per helpline later.
+PAGE_TITLE = "Messages"
+CAMPAIGN_CODE_MAX = 32
+
+
+def helpline_fingerprint() -> str | None:
+    """The pinned admin fingerprint (hex), or None while the helpline is not set up
+    (no admin key, or no current team key to open a conversation with)."""
+    admin_key = selectors.admin_key_current()
+    if admin_key is None or selectors.team_key_current(now=timezone.now()) is None:
+        return None
+    return suite1.admin_fingerprint(bytes(admin_key.public_key)).hex()
+
+
+def campaign_for(code: str | None) -> str | None:
+    """The campaign code to report, or None for an unknown or stale code: an old
+    sticker still opens the chat, unattributed."""
+    if not code or len(code) > CAMPAIGN_CODE_MAX:
+        return None
+    return campaign_code_accepted(code) or None
+
+
+def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> HttpResponse:
+    language = language_negotiate(request)
+    fingerprint = helpline_fingerprint()
+    config = {
+        "base_url": f"{request.scheme}://{request.get_host()}",
+        "admin_fingerprint": fingerprint,
+        "campaign": campaign_for(code),
+        "language": language,
+        "languages": [list(item) for item in WIDGET_LANGUAGES],
+        "layout": layout,
+        "exit_path": reverse("widget:bye"),
+        # For the embed only: where the partner page goes on quick exit, and which
+        # parent origins the iframe may talk to (postMessage names one of them).
+        "exit_url": (
+            request.build_absolute_uri(settings.WIDGET_EXIT_URL) if layout == "embed" else None
+        ),
+        "partner_origins": partner_origins() if layout == "embed" else [],
+    }
+    context = {
+        "config": config,
+        "ready": fingerprint is not None,
+        "language": language,
+        "languages": WIDGET_LANGUAGES,
+        "layout": layout,
+        "page_title": PAGE_TITLE,
+        "modules": page_modules(),
+        "code": code,
+    }
+    with translation.override(language):
+        response = render(request, "widget/chat.html", context)
+    # The conversation must not stay in the browser's cache, nor tell the next site
+    # where the visitor came from.
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Content-Language"] = language
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
+@require_GET
+def chat_link(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """`/c/<code>`: the chat, at once, no account, no name."""
+    return widget_render(request, code, layout="page")
+
+
+@require_GET
+@xframe_options_exempt
+def chat_embed(request: HttpRequest, code: str) -> HttpResponse:
+    """`/c/<code>/embed`: the same chat, compact, for the iframe that embed.js opens.
+
+    Only the partner origins of settings.WIDGET_PARTNER_ORIGINS may frame it (CSP
+    `frame-ancestors`); with none configured it keeps `'none'` and X-Frame-Options DENY.
+    """
+    response = widget_render(request, code, layout="embed")
+    origins = partner_origins()
+    if origins:
+        response.frame_ancestors = " ".join(origins)
+    else:
+        response["X-Frame-Options"] = "DENY"
+    return response
+
+
+@require_GET
+def bye(request: HttpRequest) -> HttpResponse:
+    """Quick exit lands here: the browser drops everything this origin stored (cache,
+    cookies, IndexedDB, local and session storage), then goes somewhere harmless."""
+    response = HttpResponseRedirect(settings.WIDGET_EXIT_URL)
+    response["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
