@@ -7,7 +7,8 @@ What ``LiveStack.up()`` brings up, all private to one test run and all on 127.0.
 - its own ``redis-server`` on a free port, nothing saved to disk, which tests may stop and
   start again on the same port (``redis_stop()`` / ``redis_start()``); never the shared
   Redis on 6379;
-- ``manage.py migrate`` and ``manage.py demo_seed`` (the demo's keys and password land in
+- ``manage.py migrate`` and, unless ``seed=False`` (a helpline with no keys, to be set up
+  through its pages), ``manage.py demo_seed`` (the demo's keys and password land in
   ``<workdir>/demo``: ``demo`` holds demo.json, ``staff_device_path`` the device keys);
 - ``servers`` (two by default) ``manage.py serve --host 127.0.0.1 --port <free>`` processes,
   the production command of docker-compose.yml's ``web`` service, each writing stdout and
@@ -190,8 +191,10 @@ class LiveStack:
         servers: int = 2,
         postgres_url: str | None = None,
         extra_env: dict[str, str] | None = None,
+        seed: bool = True,
     ) -> None:
         self.workdir = Path(workdir)
+        self.seed = seed
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.demo_dir = self.workdir / "demo"
         self.postgres_admin_url = postgres_url or postgres_admin_url()
@@ -243,7 +246,8 @@ class LiveStack:
             self._database_create()
             self.redis_start()
             self.manage("migrate", "--noinput")
-            self.manage("demo_seed", "--url", "http://127.0.0.1")
+            if self.seed:
+                self.manage("demo_seed", "--url", "http://127.0.0.1")
             for worker in self.workers:
                 self._worker_spawn(worker)
             for worker in self.workers:

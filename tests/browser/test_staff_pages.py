@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,18 +19,22 @@ import pytest
 
 from chat.client import AdminKeys, VisitorClient
 from chat.crypto import suite1
-from chat.crypto.encoding import b64decode
 from chat.protocol import frames as f
+from tests.browser.pages import (
+    PASSPHRASE,
+    TIMEOUT_MS,
+    Watched,
+    device_fingerprint,
+    device_row,
+    fingerprint_of,
+    manage,
+    staff_accounts_add,
+)
 
 pytestmark = pytest.mark.browser
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PASSWORD = "correct horse battery staple"
-PASSPHRASE = "lilas brouillard quai ardoise"
 NURSE_LABEL = "Infirmière"
-TIMEOUT_MS = 20_000
 TIMEOUT_S = TIMEOUT_MS / 1000
 
 VISITOR_LINES = [
@@ -49,18 +51,6 @@ NURSE_LINES = [
 # -- a helpline with accounts and no keys ------------------------------------------------------
 
 
-def manage(env: dict[str, str], *arguments: str, stdin: str | None = None) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        cwd=BASE_DIR,
-        env=env,
-        input=stdin,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture
 def helpline(serve, embedded_env, tmp_path) -> Any:
     """`manage.py serve` on a fresh SQLite database: migrated, two accounts, no keys."""
@@ -70,52 +60,8 @@ def helpline(serve, embedded_env, tmp_path) -> Any:
         "SECRET_KEY": "browser-tests-only-" + "x" * 40,
     }
     manage(env, "migrate", "--no-input")
-    manage(
-        env,
-        "staff_add",
-        "claire",
-        "--label",
-        "Coordinatrice",
-        "--coordinator",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
-    manage(
-        env, "staff_add", "nadia", "--label", NURSE_LABEL, "--password-stdin", stdin=PASSWORD + "\n"
-    )
+    staff_accounts_add(env, NURSE_LABEL)
     return serve(env)
-
-
-class Watched:
-    """A browser context with one page, whose console errors and websocket frames sent
-    are recorded."""
-
-    def __init__(self, browser: Any, **options: Any) -> None:
-        self.context = browser.new_context(viewport=DESKTOP, locale="fr-FR", **options)
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.frames_sent: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on(
-            "console",
-            lambda message: self.errors.append(message.text) if message.type == "error" else None,
-        )
-        self.page.on("websocket", self._socket)
-
-    def _socket(self, socket: Any) -> None:
-        socket.on("framesent", lambda payload: self.frames_sent.append(str(payload)))
-
-    def login(self, url: str, username: str) -> None:
-        self.page.goto(url + "/staff/")
-        self.page.wait_for_url(re.compile(r"/staff/login/"))
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.press("#id_password", "Enter")
-        self.page.wait_for_url(re.compile(r"/staff/$"))
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture
@@ -129,20 +75,6 @@ def watched(browser) -> Iterator[Any]:
     yield make
     for context in opened:
         context.close()
-
-
-def fingerprint_of(page: Any, selector: str) -> str:
-    page.wait_for_function(
-        "selector => document.querySelector(selector).textContent.trim().length > 0",
-        arg=selector,
-    )
-    return page.text_content(selector).strip()
-
-
-def device_row(page: Any, table: str, fingerprint: str) -> Any:
-    return page.locator(
-        f"#{table} tr", has=page.locator("td.fingerprint-cell", has_text=fingerprint)
-    )
 
 
 # -- the whole path ------------------------------------------------------------------------------
@@ -310,12 +242,6 @@ def test_a_helpline_is_set_up_and_answers_from_the_pages(helpline, watched, back
 
     assert coordinator.errors == []
     assert nurse.errors == []
-
-
-def device_fingerprint(device: dict) -> str:
-    """key_id(kem_pk ‖ sig_pk) in groups of 4, as the pages show it."""
-    both = b64decode(device["kem_pk"]) + b64decode(device["sig_pk"])
-    return suite1.fingerprint_display(suite1.key_id(both))
 
 
 def receive_text(background: Any, visitor: VisitorClient, text: str) -> Any:
