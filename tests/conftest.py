@@ -96,3 +96,10 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     yield start
     for served in started:
         served.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API, once started, leaves an event loop
+    marked running in the main thread for the rest of the session, and every later test
+    that starts its own loop (pytest-asyncio, ``asyncio.run``) would then fail."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
