@@ -75,6 +75,8 @@ class Command(BaseCommand):
             f"  Visitor chat link:  {url}/c/{info['campaign']}",
             f"  Staff sign-in:      {url}/staff/login/",
             f"                      user {info['username']!r}, password {info['password']!r}",
+            "                      your browser becomes a device waiting for certification;",
+            "                      certify it: .venv/bin/python manage.py demo_certify",
             f"  Django admin:       {url}/admin/",
             f"  Health:             {url}/healthz",
             f"  Round trip test:    .venv/bin/python manage.py chat_smoke --url {url}",
