@@ -55,4 +55,4 @@ def test_demo_certify_gives_a_browser_device_its_certificate_and_the_team_key(de
         device_id=str(device.pk),
         announcement=team_key.announcement(),
     )
-    assert opened is not None
+    assert suite1.public_bytes(opened) == bytes(team_key.public_key)
