@@ -7,7 +7,7 @@ UV_TOOL := $(CURDIR)/.tools/uv/bin/uv
 UV ?= $(shell command -v uv 2>/dev/null || echo $(UV_TOOL))
 MANAGE := $(UV) run --no-sync python manage.py
 
-.PHONY: sync run migrate shell test test-sqlite lint clean
+.PHONY: sync run migrate shell test test-sqlite lint bench bench-quick clean
 
 $(UV_TOOL):
 	python3 -m venv $(CURDIR)/.tools/uv
@@ -67,6 +67,14 @@ test-sqlite: sync
 
 lint: sync
 	$(UV) run --no-sync ruff check .
+
+# Benchmarks (bench/README.md): they start their own PostgreSQL, Redis and servers, print
+# a table and write bench/results/<timestamp>.json. `bench` is the full run.
+bench: sync
+	$(UV) run --no-sync python -m bench
+
+bench-quick: sync
+	$(UV) run --no-sync python -m bench --quick
 
 # var/ holds only local state: the SQLite database, the embedded secret key, static files.
 clean:
