@@ -1,17 +1,23 @@
 """Live fan-out through the channel layer. Group names come only from here.
 
 Events are published by consumers after the service call has returned, i.e. after the
-transaction committed and the sender was acknowledged. Fan-out is best effort: a lost
-event is recovered by the client's sync from PostgreSQL (docs/protocol.md §7).
+transaction committed and the sender was acknowledged; sync code (the staff API, the
+periodic jobs) publishes with ``events_publish_on_commit``. Fan-out is best effort: a
+lost event is recovered by the client's sync from PostgreSQL (docs/protocol.md §7), and
+the dashboard by reloading its state (ops/README.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import uuid
 
 import msgspec
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from chat.protocol.frames import ConversationActivity, EnvelopeDelivered, Receipt
 from chat.protocol.parse import frame_encode
@@ -21,11 +27,24 @@ from chat.services.envelopes import EnvelopeAccepted
 logger = logging.getLogger(__name__)
 
 STAFF_GROUP = "staff.activity"
+# Every visitor socket, authenticated or not: `helpline.status` goes to all of them.
+VISITORS_GROUP = "visitors"
 Event = tuple[str, dict]
+PUBLISH_FROM_THREAD_TIMEOUT_SECONDS = 10
+
+# The event loop that serves the sockets of this process, when `manage.py serve` runs
+# the periodic jobs in a thread beside it (the embedded default): the in-memory channel
+# layer's queues belong to that loop, so a job's events must be published on it.
+_server_loop: asyncio.AbstractEventLoop | None = None
 
 
 def conversation_group(conversation_id: str) -> str:
     return f"conv.{uuid.UUID(conversation_id).hex}"
+
+
+def staff_user_group(user_id: int) -> str:
+    """Every staff socket of one person (their tabs and devices)."""
+    return f"staff.user.{int(user_id)}"
 
 
 def envelope_event(envelope, accepted: EnvelopeAccepted, origin: str) -> Event:
@@ -81,3 +100,37 @@ async def events_publish(events: list[Event]) -> None:
             logger.warning(
                 "fan-out to a group failed (%s); clients catch up by sync", type(exc).__name__
             )
+
+
+def server_loop_set(loop: asyncio.AbstractEventLoop | None) -> None:
+    global _server_loop
+    _server_loop = loop
+
+
+def events_publish_sync(events: list[Event]) -> None:
+    """Publish from sync code: on the server's loop when this process has one running
+    in another thread (jobs beside Daphne), else through ``async_to_sync`` (a view run by
+    Daphne's thread pool, the worker process, tests)."""
+    if not events:
+        return
+    loop = _server_loop
+    if loop is not None and loop.is_running():
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            raise RuntimeError(
+                "events_publish_sync called on the server's loop; await events_publish"
+            )
+        future = asyncio.run_coroutine_threadsafe(events_publish(events), loop)
+        future.result(timeout=PUBLISH_FROM_THREAD_TIMEOUT_SECONDS)
+        return
+    async_to_sync(events_publish)(events)
+
+
+def events_publish_on_commit(events: list[Event]) -> None:
+    """Publish once the current transaction commits (at once outside one); never for a
+    transaction that rolls back."""
+    if events:
+        transaction.on_commit(functools.partial(events_publish_sync, list(events)))

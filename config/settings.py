@@ -34,21 +34,25 @@ DEBUG = env_bool("DEBUG", False)
 database_url = env_str("DATABASE_URL", "")
 EMBEDDED_DEFAULT = database_url == ""
 
+# The periodic jobs write from their own thread while Daphne serves, and Daphne serves
+# concurrent requests from several threads: WAL lets readers go on during a write,
+# IMMEDIATE takes the write lock at BEGIN so two writers queue (up to `timeout`) instead
+# of failing with "database is locked" half-way through a transaction (two staff claiming
+# at once read, then write). For SQLite however it is named (a `sqlite://` DATABASE_URL
+# too, as the browser tests use).
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
 if EMBEDDED_DEFAULT:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "helpline.sqlite3",
-            "OPTIONS": {
-                # The periodic jobs write from their own thread while Daphne serves: WAL
-                # lets readers go on during a write, IMMEDIATE takes the write lock at
-                # BEGIN so two writers queue (up to `timeout`) instead of failing with
-                # "database is locked" half-way through a transaction.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }
 else:
@@ -60,6 +64,9 @@ else:
     # The password may come from a container secret instead of sitting in DATABASE_URL.
     if (database_password := env_secret("DATABASE_PASSWORD")) is not None:
         DATABASES["default"]["PASSWORD"] = database_password
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        options = DATABASES["default"].get("OPTIONS", {})
+        DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **options}
 
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
 # A connection kept between requests is checked before it is reused, so a restarted
@@ -314,12 +321,25 @@ CHAT_EPOCH_GRACE_SECONDS = env_int("CHAT_EPOCH_GRACE_SECONDS", 60, minimum=0)
 # Dotted path of `f(code: str) -> bool`: `chat` asks `ops` through it whether a campaign
 # code exists, without importing `ops` (DESIGN §3: dependencies point one way).
 CHAT_CAMPAIGN_VALIDATOR = env_str("CHAT_CAMPAIGN_VALIDATOR", "ops.campaigns.campaign_code_known")
+# The other ways chat calls ops (chat/hooks.py; the table is in ops/README.md). Empty:
+# chat runs alone, with no routing, no presence and no `helpline.status`.
+CHAT_CONVERSATION_OPENED_HOOK = "ops.routing.conversation_opened"
+CHAT_VISITOR_WROTE_HOOK = "ops.routing.visitor_wrote"
+CHAT_STATUS_PROVIDER = "ops.availability.helpline_status"
+CHAT_STAFF_PRESENCE_HOOK = "ops.presence.staff_socket"
 CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
+
+# Routing (ops/README.md): give a new conversation (and a waiting one when a shift opens,
+# or one handed over at a shift's end) to the best-matching available staff member on
+# shift, instead of leaving it in the queue for someone to claim.
+HELPLINE_AUTO_ASSIGN = env_bool("HELPLINE_AUTO_ASSIGN", False)
 
 # (dotted path of a no-argument callable, interval in seconds). Run by `manage.py worker`
 # in production and by `manage.py serve --jobs` in the embedded default (chat/jobs.py).
 PERIODIC_JOBS = [
     ("chat.expiry.expiry_job", 60),
+    # Shift opened / reminder / ended: status to visitors, hand-over (ops/jobs.py).
+    ("ops.jobs.shifts_job", 30),
 ]
 
 # --- Visitor widget (widget/) ----------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
@@ -65,6 +66,34 @@ ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
         "device_not_certified",
         _("This device is not a certified staff device, or it was revoked."),
     ),
+    # Routing and the rota (ops/api_routing.py, ops/api_rota.py).
+    errors.NotRoutable: (403, "forbidden", _("Your account takes no conversations.")),
+    errors.NotOnShift: (
+        403,
+        "not_on_shift",
+        _("Only staff on a shift open now can take a conversation."),
+    ),
+    errors.OverCapacity: (
+        409,
+        "over_capacity",
+        _("You (or your colleague) already have as many conversations as you can take."),
+    ),
+    errors.AlreadyClaimed: (
+        409,
+        "already_claimed",
+        _("A colleague took this conversation first."),
+    ),
+    errors.NotYours: (
+        403,
+        "not_yours",
+        _("This conversation is in a colleague's hands."),
+    ),
+    errors.RouteStateConflict: (
+        409,
+        "wrong_state",
+        _("This conversation has moved on meanwhile. The dashboard will refresh."),
+    ),
+    errors.RotaInvalid: (400, "rota_invalid", _("This rota entry is not valid.")),
 }
 
 
@@ -95,8 +124,11 @@ def api_forbidden(request: HttpRequest) -> JsonResponse:
 View = TypeVar("View", bound=Callable[..., JsonResponse])
 
 
-def api_view(*, method: str, coordinator: bool = False) -> Callable[[View], View]:
+def api_view(
+    *, method: str, coordinator: bool = False, interpreters: bool = True
+) -> Callable[[View], View]:
     """Method check, staff (or coordinator) check, and the error mapping, for one view.
+    ``interpreters=False``: interpreter profiles are refused too (routing, the rota).
 
     Views receive the caller's StaffProfile after the request. The API never redirects
     to the login page: a fetch() that follows a redirect would get HTML.
@@ -110,7 +142,11 @@ def api_view(*, method: str, coordinator: bool = False) -> Callable[[View], View
                 response["Allow"] = method
                 return response
             profile = selectors.staff_profile_of(request.user)
-            if profile is None or (coordinator and not profile.is_coordinator):
+            if (
+                profile is None
+                or (coordinator and not profile.is_coordinator)
+                or (not interpreters and profile.is_interpreter)
+            ):
                 return api_forbidden(request)
             try:
                 return view(request, profile, *args, **kwargs)
@@ -123,6 +159,21 @@ def api_view(*, method: str, coordinator: bool = False) -> Callable[[View], View
         return never_cache(wrapper)  # type: ignore[return-value]
 
     return decorate
+
+
+def api_methods(**views: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """One URL, a view per method (``GET=…, POST=…``); any other method gets 405."""
+
+    def dispatch(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        view = views.get(request.method or "")
+        if view is None:
+            response = error_response(405, "method_not_allowed", _("Method not allowed."))
+            response["Allow"] = ", ".join(views)
+            add_never_cache_headers(response)
+            return response
+        return view(request, *args, **kwargs)
+
+    return dispatch
 
 
 # -- request bodies -------------------------------------------------------------------------

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 DEFAULT_PUBLIC_LABEL = "L'équipe"
+DEFAULT_CAPACITY = 4
+# A sealed note: HPKE enc (65 bytes, P-256) ‖ AES-GCM ciphertext of at most 4,000 bytes of
+# UTF-8 text plus its 16-byte tag (docs/protocol.md §6.4).
+NOTE_TEXT_MAX_BYTES = 4000
+NOTE_CIPHERTEXT_MIN_BYTES = 65 + 16
+NOTE_CIPHERTEXT_MAX_BYTES = 65 + NOTE_TEXT_MAX_BYTES + 16
+
+
+class Skill(models.TextChoices):
+    """What a conversation may ask for and a staff member may bring (DESIGN §6.2)."""
+
+    MINORS = "minors", _("minors")
+    TRANS = "trans", _("trans people")
+    HEALTH = "health", _("health")
+    LEGAL = "legal", _("legal")
+    SOCIAL = "social", _("social")
 
 
 class Campaign(models.Model):
@@ -15,9 +32,17 @@ class Campaign(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField()
+    # A campaign aimed at minors routes its conversations to staff with that skill.
+    skill = models.CharField(_("skill asked for"), max_length=16, choices=Skill.choices, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+
+class Presence(models.TextChoices):
+    AVAILABLE = "available", _("available")
+    BUSY = "busy", _("busy")
+    AWAY = "away", _("away")
 
 
 class StaffProfile(models.Model):
@@ -44,10 +69,225 @@ class StaffProfile(models.Model):
         default=False,
         help_text=_("Registers interpreter devices instead of staff devices."),
     )
+    # Routing (ops/routing.py): the best match for a conversation speaks its language and
+    # has the skill it asks for; nobody gets more than `capacity` open conversations.
+    languages = models.JSONField(
+        _("languages"), default=list, blank=True, help_text=_('Language codes, e.g. ["fr", "bg"].')
+    )
+    skills = models.JSONField(
+        _("skills"),
+        default=list,
+        blank=True,
+        help_text=_("Among: minors, trans, health, legal, social."),
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), default=DEFAULT_CAPACITY, help_text=_("Most open conversations at once.")
+    )
+    # Presence (ops/presence.py): what the person chose; what colleagues and visitors are
+    # shown also depends on whether a dashboard of theirs is connected.
+    presence = models.CharField(
+        _("presence"), max_length=16, choices=Presence.choices, default=Presence.AVAILABLE
+    )
+    # The presence last announced to dashboards, so that a change only time reveals (the
+    # grace after the last tab closed ran out) is announced once, by whichever job sees it.
+    presence_shown = models.CharField(
+        max_length=16, choices=Presence.choices, default=Presence.AWAY, editable=False
+    )
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    open_sockets = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("staff profile")
         verbose_name_plural = _("staff profiles")
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__lte=50), name="capacity_at_most_50"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.public_label})"
+
+
+class RotaEntry(models.Model):
+    """What a weekly slot and a one-off shift share. Times are wall-clock times in the
+    helpline's time zone (settings.TIME_ZONE); an end at or before the start ends on the
+    next day (a night shift). Subclasses add `staff`, the people on it."""
+
+    label = models.CharField(_("label"), max_length=100)
+    start = models.TimeField(_("start"))
+    end = models.TimeField(_("end"))
+    skill = models.CharField(_("focus"), max_length=16, choices=Skill.choices, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Slot(RotaEntry):
+    """A weekly "permanence": every given weekday, except on closures."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="rota_slots", verbose_name=_("staff")
+    )
+
+    class Meta:
+        verbose_name = _("weekly slot")
+        verbose_name_plural = _("weekly slots")
+        ordering = ["weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="slot_weekday_0_to_6"),
+            models.CheckConstraint(condition=~Q(start=F("end")), name="slot_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M} {self.label}"
+
+
+class Shift(RotaEntry):
+    """A one-off shift on a date. It opens even on a closure day: it was put there on
+    purpose."""
+
+    date = models.DateField(_("date"))
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="rota_shifts", verbose_name=_("staff")
+    )
+
+    class Meta:
+        verbose_name = _("one-off shift")
+        verbose_name_plural = _("one-off shifts")
+        ordering = ["date", "start"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(start=F("end")), name="shift_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.start:%H:%M}–{self.end:%H:%M} {self.label}"
+
+
+class Closure(models.Model):
+    """Days (inclusive) when weekly slots do not open: public holidays, team days off."""
+
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    reason = models.CharField(_("reason"), max_length=200)
+
+    class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="closure_ends_after_it_starts"
+            ),
+            models.UniqueConstraint(fields=["start_date", "reason"], name="one_closure_per_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date}–{self.end_date} {self.reason}"
+
+
+class Route(models.Model):
+    """Where a conversation is in the staff's hands: waiting in the queue, assigned to
+    someone, or closed. One per conversation, deleted with it (expiry leaves nothing)."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        ASSIGNED = "assigned", _("assigned")
+        CLOSED = "closed", _("closed")
+
+    conversation = models.OneToOneField(
+        "chat.Conversation", on_delete=models.CASCADE, primary_key=True, related_name="route"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.WAITING)
+    language = models.CharField(max_length=16)
+    skill = models.CharField(max_length=16, choices=Skill.choices, blank=True)
+    # Kept when the conversation goes back to the queue, so it keeps its place.
+    waiting_since = models.DateTimeField()
+    # PROTECT: an account with conversations in hand is not deleted before they are
+    # handed over (closed routes keep no one, so they never stand in the way).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="routes",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    # Came back from a shift that ended (or was transferred): the next person reads the notes.
+    handed_over = models.BooleanField(default=False)
+    # The order of the visitor's last message: what "unread" is counted against.
+    visitor_last_order = models.BigIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "waiting_since"]),
+            models.Index(fields=["assigned_to", "state"]),
+        ]
+        constraints = [
+            # Assigned means to someone; waiting and closed mean to no one.
+            models.CheckConstraint(
+                condition=Q(state="assigned", assigned_to__isnull=False)
+                | (~Q(state="assigned") & Q(assigned_to__isnull=True)),
+                name="route_assigned_to_someone_iff_assigned",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"route {self.conversation_id} ({self.state})"
+
+
+class Note(models.Model):
+    """A hand-over or transfer note, sealed to the team key in a staff browser
+    (docs/protocol.md §6.4). The server holds ciphertext only."""
+
+    class Kind(models.TextChoices):
+        HANDOVER = "handover", _("hand-over")
+        TRANSFER = "transfer", _("transfer")
+
+    conversation = models.ForeignKey(
+        "chat.Conversation", on_delete=models.CASCADE, related_name="staff_notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    ciphertext = models.BinaryField(max_length=NOTE_CIPHERTEXT_MAX_BYTES)
+    team_key_version = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} note on {self.conversation_id}"
+
+
+class ShiftEvent(models.Model):
+    """What the shift job did for a shift instance: inserted in the same transaction as
+    the action, so with several workers the first insert wins and the others skip."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "opened"
+        REMINDED = "reminded", "reminded"
+        ENDED = "ended", "ended"
+
+    instance_key = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["instance_key", "kind"], name="one_event_per_instance")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instance_key} {self.kind}"

@@ -5,7 +5,7 @@ and makemessages finds every string here. Placeholders are ``{name}``."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 CSRF_MESSAGE = gettext_lazy("Your session expired. Reload the page and sign in again.")
 
@@ -65,6 +65,139 @@ def staff_app() -> dict[str, str]:
         "message.event": _("(event)"),
         "composer.too_long": _("A message is at most 8,000 characters."),
         "composer.failed": _("The message was not sent. Try again."),
+        "composer.claim_first_failed": _("Not sent: {reason}"),
+        "composer.not_on_shift": _("you are not on a shift open now."),
+        "composer.sent_unclaimed": _("Sent. The conversation stays in the queue: {reason}"),
+        **dashboard(),
+    }
+
+
+def dashboard() -> dict[str, str]:
+    """The shift dashboard's strings (ops/static/ops/dashboard.js)."""
+    return {
+        "skill.minors": _("minors"),
+        "skill.trans": _("trans people"),
+        "skill.health": _("health"),
+        "skill.legal": _("legal"),
+        "skill.social": _("social"),
+        "presence.available": _("Available"),
+        "presence.busy": _("Busy"),
+        "presence.away": _("Away"),
+        "presence.saved": _("Your presence: {presence}."),
+        "presence.off_shift": _("You are not on shift: colleagues see you only while you are."),
+        "duration.seconds": _("< 1 min"),
+        "duration.minutes": _("{m} min"),
+        "duration.hours": _("{h} h {m} min"),
+        "duration.days": _("{d} d {h} h"),
+        "shift.loading": _("Loading the shift…"),
+        "shift.open": _("On shift: {label}"),
+        "shift.open_many": _("On shift: {labels}"),
+        "shift.ends": _("Ends at {time}, in {duration}"),
+        "shift.ended": _("Your shift has ended."),
+        "shift.not_mine": _("A shift is open ({labels}); you are not on it."),
+        "shift.unstaffed": _("A shift is open but nobody is on it ({labels})."),
+        "shift.closed": _("Closed."),
+        "shift.next_opening": _("Next opening: {when}"),
+        "shift.next_none": _("No shift planned in the next three weeks."),
+        "queue.waiting_for": _("waiting {duration}"),
+        "queue.handed_over": _("handed over"),
+        "queue.handed_over_title": _("Came back from a shift or a colleague: read the notes."),
+        "queue.notes": _("{n} note(s)"),
+        "queue.claim": _("Claim"),
+        "queue.claim_label": _("Claim the conversation in {language}"),
+        "queue.claimed": _("You took the conversation in {language}."),
+        "queue.taken": _("A colleague took this conversation first."),
+        "queue.new": _("New conversation in the queue: {language}"),
+        "queue.gone": _("The conversation in {language} left the queue."),
+        "queue.count": _("{n} waiting"),
+        "queue.read_only": _("You are not on shift: you can read the queue, not take from it."),
+        "queue.nothing_to_claim": _("Nobody is waiting in the queue."),
+        "mine.unread_new": _("new messages"),
+        "notify.new": _("New conversation ({language})"),
+        "notify.assigned": _("A conversation was given to you ({language})"),
+        "notify.handed_over": _("Handed-over conversation waiting ({language})"),
+        "notifications.on": _("Browser notifications are on."),
+        "notifications.denied": _(
+            "This browser blocks notifications for this site: allow them in its settings."
+        ),
+        "notifications.unsupported": _("This browser cannot show notifications."),
+        "colleague.load": _("{load}/{capacity}"),
+        "colleague.load_label": _("{load} conversation(s) out of {capacity}"),
+        "colleague.you": _("you"),
+        "route.waiting": _("In the queue, waiting {duration}. Claim it to answer."),
+        "route.waiting_handed_over": _(
+            "Back in the queue (handed over), waiting {duration}. Read the notes, then claim it."
+        ),
+        "route.mine": _("Yours since {when}."),
+        "route.colleague": _("In {name}'s hands."),
+        "route.closed": _("Closed. If the visitor writes again it goes back to the queue."),
+        "route.unknown": _("Not routed."),
+        "reminder.text": _(
+            "Your shift ends in {minutes} min. Leave a hand-over note on your open "
+            "conversations ({n}) for the next shift."
+        ),
+        "reminder.text_none": _("Your shift ends in {minutes} min."),
+        "transfer.queue": _("Back to the queue"),
+        "transfer.queue_hint": _("Whoever is on shift next claims it; it keeps its place."),
+        "transfer.colleague": _("{name} ({load})"),
+        "transfer.no_colleague": _("No colleague on shift can take it now."),
+        "transfer.done_queue": _("The conversation is back in the queue."),
+        "transfer.done_colleague": _("The conversation is now in {name}'s hands."),
+        "close.confirm": _(
+            "Close this conversation? If the visitor writes again, it comes back to the queue."
+        ),
+        "close.done": _("Conversation closed."),
+        "note.saved": _("Note saved, sealed to the team key."),
+        "note.unreadable": _("(this note cannot be opened on this device)"),
+        "note.kind.handover": _("Hand-over note"),
+        "note.kind.transfer": _("Transfer note"),
+        "note.meta": _("{kind} · {name} · {when}"),
+        "note.too_long": _("A note is at most 4,000 bytes."),
+        "note.nobody": _("a former colleague"),
+        "dashboard.reloaded": _("The dashboard is up to date again."),
+        "dashboard.unavailable": _("The shift dashboard could not load: {reason}"),
+    }
+
+
+def rota() -> dict[str, str]:
+    """The coordinator's rota page (ops/static/ops/rota.js)."""
+    return {
+        **common(),
+        "skill.none": _("none"),
+        "skill.minors": _("minors"),
+        "skill.trans": _("trans people"),
+        "skill.health": _("health"),
+        "skill.legal": _("legal"),
+        "skill.social": _("social"),
+        # A context of its own: Django's admin translates a bare "Change" as a noun.
+        "rota.edit": pgettext("verb, a button", "Change"),
+        "rota.edit_label": _("Change: {what}"),
+        "rota.delete": _("Delete"),
+        "rota.delete_label": _("Delete: {what}"),
+        "rota.delete_confirm": _("Delete {what}?"),
+        "rota.save": _("Save"),
+        "rota.save_label": _("Save {name}"),
+        "rota.saved": _("Saved."),
+        "rota.deleted": _("Deleted."),
+        "rota.nobody": _("nobody — it opens nothing for visitors"),
+        "rota.next_day": _("(next day)"),
+        "rota.working": _("Saving…"),
+        "rota.languages_label": _("Languages of {name}"),
+        "rota.skills_label": _("Skills of {name}"),
+        "rota.capacity_label": _("Capacity of {name}"),
+        "rota.invalid.weekday": _("Choose a day."),
+        "rota.invalid.date": _("Give a date."),
+        "rota.invalid.start": _("Give a start time (hh:mm)."),
+        "rota.invalid.end": _("Give an end time (hh:mm), different from the start."),
+        "rota.invalid.label": _("Give a label (at most 100 characters)."),
+        "rota.invalid.skill": _("Choose a focus from the list."),
+        "rota.invalid.staff": _("Only staff members who take conversations can be on it."),
+        "rota.invalid.start_date": _("Give the first day."),
+        "rota.invalid.end_date": _("Give the last day, on or after the first."),
+        "rota.invalid.reason": _("Give a reason (at most 200 characters)."),
+        "rota.invalid.languages": _("Two- or three-letter language codes, e.g. fr, bg."),
+        "rota.invalid.skills": _("Choose skills from the list."),
+        "rota.invalid.capacity": _("A number from 0 to 50."),
     }
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count
 
 from chat import selectors as chat_selectors
 from chat.crypto import certs, suite1
 from chat.crypto.errors import CryptoError
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
-from ops.models import StaffProfile
+from ops.models import Presence, Route, StaffProfile
 
 # What a device's certificate amounts to right now (not only Device.state): a certified
 # device whose certificate expired or was signed by an earlier admin key must be
@@ -22,6 +24,14 @@ STATUS_CERTIFIED = "certified"
 STATUS_EXPIRED = "expired"
 STATUS_INVALID = "invalid"
 STATUS_REVOKED = "revoked"
+
+# Presence (ops/README.md): a person's chosen presence is shown while a dashboard of
+# theirs is connected, and for a grace minute after the last one closed (a reload, a
+# tunnel on the metro); then "away". A socket that has not pinged for the longer stale
+# time no longer counts as connected: its worker may have died without closing it (a
+# background tab pings at least once a minute, even throttled).
+PRESENCE_GRACE = timedelta(seconds=60)
+PRESENCE_SOCKET_STALE = timedelta(minutes=5)
 
 
 def staff_profile_of(user: AbstractBaseUser | AnonymousUser) -> StaffProfile | None:
@@ -149,3 +159,45 @@ def admin_fingerprint_current() -> bytes | None:
 
 def fingerprint_text(fingerprint: bytes) -> str:
     return suite1.fingerprint_display(fingerprint)
+
+
+# -- routing ------------------------------------------------------------------------------
+
+
+def presence_shown(profile: StaffProfile, at: datetime) -> str:
+    """What colleagues (and, as "someone is here", visitors) are shown of this person."""
+    seen = profile.last_seen_at
+    if seen is None:
+        return Presence.AWAY
+    age = at - seen
+    connected = profile.open_sockets > 0 and age < PRESENCE_SOCKET_STALE
+    return profile.presence if connected or age < PRESENCE_GRACE else Presence.AWAY
+
+
+def loads_of(user_ids: Iterable[int]) -> dict[int, int]:
+    """How many conversations each of these people has assigned now (0 included)."""
+    ids = list(user_ids)
+    counts = dict(
+        Route.objects.filter(state=Route.State.ASSIGNED, assigned_to_id__in=ids)
+        .values("assigned_to_id")
+        .annotate(n=Count("pk"))
+        .values_list("assigned_to_id", "n")
+    )
+    return {user_id: counts.get(user_id, 0) for user_id in ids}
+
+
+def routing_profiles(user_ids: Iterable[int]) -> list[StaffProfile]:
+    """The staff profiles (interpreters left out) of active accounts among these."""
+    return list(
+        StaffProfile.objects.filter(
+            user_id__in=list(user_ids), is_interpreter=False, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user_id")
+    )
+
+
+def display_name(user: AbstractBaseUser) -> str:
+    """How colleagues see a staff member on the dashboard (never shown to visitors)."""
+    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full_name or user.get_username()

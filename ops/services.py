@@ -12,12 +12,14 @@ from django.db import IntegrityError, transaction
 
 from chat.crypto.certs import TeamKeyAnnouncement
 from chat.errors import TeamKeyVersionConflict
+from chat.events import Event
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
 from chat.services.devices import admin_key_set, device_register
 from chat.services.team_keys import team_key_publish, team_key_wrap_add
-from ops import selectors
+from ops import selectors, staff_events
 from ops.errors import (
     AdminKeyExists,
+    NotFound,
     RoleNotAllowed,
     TooManyPendingDevices,
 )
@@ -123,3 +125,37 @@ def team_key_wrap_give(
     """Give a certified staff device a team key version, wrapped to it in a browser
     that holds that version."""
     return team_key_wrap_add(version=version, device_id=device_id, ciphertext=ciphertext, now=now)
+
+
+@transaction.atomic
+def staff_routing_set(
+    *,
+    user_id: int,
+    languages: list[str] | None = None,
+    skills: list[str] | None = None,
+    capacity: int | None = None,
+    at: datetime,
+) -> tuple[StaffProfile, list[Event]]:
+    """The coordinator sets what routing knows of a staff member; None keeps a value.
+    Languages are stored lower-case and de-duplicated, in the order given."""
+    profile = (
+        StaffProfile.objects.select_for_update()
+        .filter(user_id=user_id, is_interpreter=False)
+        .select_related("user")
+        .first()
+    )
+    if profile is None:
+        raise NotFound("no such staff member")
+    changes = {
+        "languages": list(dict.fromkeys(code.lower() for code in languages))
+        if languages is not None
+        else None,
+        "skills": sorted(set(skills)) if skills is not None else None,
+        "capacity": capacity,
+    }
+    fields = [name for name, value in changes.items() if value is not None]
+    for name in fields:
+        setattr(profile, name, changes[name])
+    if fields:
+        profile.save(update_fields=fields)
+    return profile, [staff_events.presence_changed(profile, at=at)]

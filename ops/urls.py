@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import set_language
 
-from ops import api, views
+from ops import api, api_rota, api_routing, views
 
 app_name = "ops"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("staff/language/", set_language, name="language"),
     path("staff/", views.staff_app, name="app"),
     path("staff/setup/", views.staff_setup, name="setup"),
+    path("staff/rota/", views.staff_rota, name="rota"),
     # The JSON API (ops/api.py).
     path("staff/api/devices", api.devices_register, name="api-devices"),
     path("staff/api/devices/<uuid:device_id>", api.device_detail, name="api-device"),
@@ -43,4 +44,36 @@ urlpatterns = [
         api.team_key_wrap_add,
         name="api-team-key-wraps",
     ),
+    # The shift dashboard (ops/api_routing.py).
+    path("staff/api/dashboard", api_routing.dashboard_view, name="api-dashboard"),
+    path("staff/api/presence", api_routing.presence_view, name="api-presence"),
+    path(
+        "staff/api/routes/<uuid:conversation_id>/claim",
+        api_routing.route_claim_view,
+        name="api-route-claim",
+    ),
+    path(
+        "staff/api/routes/<uuid:conversation_id>/transfer",
+        api_routing.route_transfer_view,
+        name="api-route-transfer",
+    ),
+    path(
+        "staff/api/routes/<uuid:conversation_id>/close",
+        api_routing.route_close_view,
+        name="api-route-close",
+    ),
+    path(
+        "staff/api/routes/<uuid:conversation_id>/notes",
+        api_routing.route_notes,
+        name="api-route-notes",
+    ),
+    # The coordinator's rota (ops/api_rota.py).
+    path("staff/api/rota/slots", api_rota.slots, name="api-rota-slots"),
+    path("staff/api/rota/slots/<int:entry_id>", api_rota.slot, name="api-rota-slot"),
+    path("staff/api/rota/shifts", api_rota.shifts, name="api-rota-shifts"),
+    path("staff/api/rota/shifts/<int:entry_id>", api_rota.shift, name="api-rota-shift"),
+    path("staff/api/rota/closures", api_rota.closures, name="api-rota-closures"),
+    path("staff/api/rota/closures/<int:entry_id>", api_rota.closure, name="api-rota-closure"),
+    path("staff/api/staff", api_rota.staff_list, name="api-staff"),
+    path("staff/api/staff/<int:user_id>", api_rota.staff_update, name="api-staff-member"),
 ]

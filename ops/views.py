@@ -77,6 +77,19 @@ def staff_setup(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_referrer_policy
+@never_cache
+@login_required
+@ensure_csrf_cookie
+def staff_rota(request: HttpRequest) -> HttpResponse:
+    """The coordinator's rota: weekly slots, one-off shifts, closures, and what routing
+    knows of each staff member. Everything is read and written through the rota API."""
+    profile = selectors.staff_profile_of(request.user)
+    if profile is None or not profile.is_coordinator or profile.is_interpreter:
+        return forbidden(request)
+    return render(request, "ops/rota.html", page_context(profile, page_strings.rota()))
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """settings.CSRF_FAILURE_VIEW: the API answers in JSON like its other errors, so a
     page whose session expired can say so instead of failing on an HTML body."""

@@ -225,3 +225,23 @@ def test_a_malformed_database_url_does_not_echo_its_password(
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
     assert "hunter2" not in result.stderr
+
+
+def test_a_sqlite_database_url_gets_the_embedded_defaults_locking(
+    embedded_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Two staff claiming at once read, then write: without IMMEDIATE, SQLite fails one
+    # of them with "database is locked" instead of queueing it.
+    env = {**embedded_env, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env["SECRET_KEY"] = "x" * 50
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout)
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in options["init_command"]

@@ -57,6 +57,8 @@ def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> Htt
         "language": language,
         "languages": [list(item) for item in WIDGET_LANGUAGES],
         "layout": layout,
+        # Shift times (the next opening) are shown on the helpline's clock.
+        "time_zone": settings.TIME_ZONE,
         "exit_path": reverse("widget:bye"),
         # For the embed only: where the partner page goes on quick exit, and which
         # parent origins the iframe may talk to (postMessage names one of them).

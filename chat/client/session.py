@@ -49,6 +49,10 @@ class Session:
         self.failures: list[str] = []
         self.receipts: list[f.Receipt] = []
         self.activity: list[f.ConversationActivity] = []
+        # The last `helpline.status` (visitor endpoint) and every `staff.event` (staff
+        # endpoint), as received; the reference client only keeps them for its callers.
+        self.helpline_status: f.HelplineStatus | None = None
+        self.staff_events: list[f.StaffEvent] = []
         self.connection: Connection | None = None
         self.connected = asyncio.Event()
         self.reconnections = 0
@@ -191,6 +195,10 @@ class Session:
             self.receipts.append(item)
         elif isinstance(item, f.ConversationActivity):
             self.activity.append(item)
+        elif isinstance(item, f.HelplineStatus):
+            self.helpline_status = item
+        elif isinstance(item, f.StaffEvent):
+            self.staff_events.append(item)
         elif isinstance(item, f.Error):
             self.failures.append(f"error: {item.code}: {item.message}")
 

@@ -236,6 +236,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         events = [envelope_event(envelope, accepted, origin=self.channel_name)]
         if self.party.is_visitor:
             events.append(activity_event(envelope.conversation_id, accepted.order, "message"))
+        events += accepted.events  # the routing hook's, if any (chat/hooks.py)
         await events_publish(events)
 
     async def on_receipt(self, frame: f.ReceiptSend) -> None:

@@ -3,6 +3,8 @@ that the socket holds a certified device's signing key."""
 
 from __future__ import annotations
 
+import logging
+
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
@@ -10,13 +12,16 @@ from chat import selectors
 from chat.consumers.base import ProtocolConsumer, group_change, hello_frame
 from chat.crypto import suite1
 from chat.crypto.commits import Commit, Wrap
-from chat.events import STAFF_GROUP
+from chat.events import STAFF_GROUP, events_publish, staff_user_group
+from chat.hooks import hook_events
 from chat.models import Device
 from chat.parties import INTERPRETER, STAFF, Party
 from chat.protocol import frames as f
 from chat.protocol.errors import ErrorCode, ProtocolError
 from chat.protocol.parse import staff_parser
 from chat.services.devices import device_authenticate
+
+logger = logging.getLogger(__name__)
 
 CLOSE_NO_SESSION = 4401
 NONCE_LEN = 32
@@ -54,8 +59,28 @@ class StaffConsumer(ProtocolConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.party is not None and self.party.is_staff:
-            await group_change(self.channel_layer.group_discard, STAFF_GROUP, self.channel_name)
+            for group in self.staff_groups():
+                await group_change(self.channel_layer.group_discard, group, self.channel_name)
+            await self.presence("closed")
         await super().disconnect(code)
+
+    def staff_groups(self) -> list[str]:
+        return [STAFF_GROUP, staff_user_group(self.scope["user"].pk)]
+
+    async def presence(self, event: str) -> None:
+        """Presence hook (ops/README.md): this person's dashboard connected, is alive, or
+        closed. Only staff devices count; interpreters are not routed to."""
+        try:
+            events = await database_sync_to_async(hook_events)(
+                "CHAT_STAFF_PRESENCE_HOOK",
+                user_id=self.scope["user"].pk,
+                event=event,
+                now=timezone.now(),
+            )
+        except Exception as exc:  # noqa: BLE001 — the socket works without presence
+            logger.error("presence hook failed: %s", type(exc).__name__)
+            return
+        await events_publish(events)
 
     async def on_device_auth(self, frame: f.DeviceAuth) -> None:
         device = await database_sync_to_async(device_authenticate)(
@@ -68,7 +93,11 @@ class StaffConsumer(ProtocolConsumer):
         kind = STAFF if device.role == Device.Role.STAFF else INTERPRETER
         self.authenticated(Party(kind=kind, id=str(device.pk)))
         if kind == STAFF:
-            await group_change(self.channel_layer.group_add, STAFF_GROUP, self.channel_name)
+            # Before `device.ready`: once a client has it, it counts as present. Before
+            # joining the groups: its own arrival is no news to it.
+            await self.presence("connected")
+            for group in self.staff_groups():
+                await group_change(self.channel_layer.group_add, group, self.channel_name)
         team_keys = await database_sync_to_async(selectors.team_keys_for_device)(device)
         await self.send_frame(
             f.DeviceReady(
@@ -85,6 +114,11 @@ class StaffConsumer(ProtocolConsumer):
                 else [],
             )
         )
+
+    async def on_ping(self, frame: f.Ping) -> None:
+        if self.party.is_staff:
+            await self.presence("seen")
+        await super().on_ping(frame)
 
     async def on_list(self, frame: f.ConversationList) -> None:
         if not self.party.is_staff:
@@ -149,6 +183,10 @@ class StaffConsumer(ProtocolConsumer):
 
     async def chat_activity(self, event: dict) -> None:
         await self.send(text_data=event["text"])
+
+    async def staff_event(self, event: dict) -> None:
+        """Routing, presence and shift news (ops/README.md), relayed as they are."""
+        await self.send_frame(f.StaffEvent(event=event["event"], data=event["data"]))
 
 
 def admin_public_key() -> bytes:

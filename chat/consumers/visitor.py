@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from chat.consumers.base import ProtocolConsumer
+from chat.consumers.base import ProtocolConsumer, group_change
+from chat.events import VISITORS_GROUP, events_publish
+from chat.hooks import hook
 from chat.parties import visitor_party
 from chat.protocol import frames as f
 from chat.protocol.errors import ErrorCode, ProtocolError
 from chat.protocol.parse import visitor_parser
 from chat.services.conversations import conversation_open, conversation_resume
+
+logger = logging.getLogger(__name__)
 
 
 class VisitorConsumer(ProtocolConsumer):
@@ -30,6 +36,36 @@ class VisitorConsumer(ProtocolConsumer):
         f.CertsGet: "on_certs_get",
         f.Ping: "on_ping",
     }
+
+    # -- helpline status (ops/README.md: CHAT_STATUS_PROVIDER) -------------------------
+
+    async def greet(self) -> None:
+        await super().greet()
+        # Joined before the status is read, so a change meanwhile is not missed.
+        await group_change(self.channel_layer.group_add, VISITORS_GROUP, self.channel_name)
+        await self.status_send()
+
+    async def disconnect(self, code: int) -> None:
+        if self.auth_timer is not None:
+            await group_change(self.channel_layer.group_discard, VISITORS_GROUP, self.channel_name)
+        await super().disconnect(code)
+
+    async def status_send(self) -> None:
+        """`helpline.status` right after `hello`: open or not, someone here or not, the
+        next opening. Without a provider (no staff side) nothing is sent."""
+        provider = hook("CHAT_STATUS_PROVIDER")
+        if provider is None:
+            return
+        try:
+            status = await database_sync_to_async(provider)(now=timezone.now())
+        except Exception as exc:  # noqa: BLE001 — the chat works without it
+            logger.error("status provider failed: %s", type(exc).__name__)
+            return
+        await self.send_frame(status_frame(status))
+
+    async def helpline_status(self, event: dict) -> None:
+        """A status change, sent to VISITORS_GROUP by the staff side."""
+        await self.send_frame(status_frame(event))
 
     def conversation_check(self, conversation_id: str, ref: str | None) -> None:
         if self.party is None or conversation_id != self.party.conversation_id:
@@ -57,6 +93,7 @@ class VisitorConsumer(ProtocolConsumer):
                 expires_after_days=settings.CHAT_IDLE_EXPIRY_DAYS,
             )
         )
+        await events_publish(opened.events)  # routing: the conversation joined the queue
 
     async def on_resume(self, frame: f.ConversationResume) -> None:
         conversation, admin_key, team_key = await database_sync_to_async(conversation_resume)(
@@ -78,3 +115,11 @@ class VisitorConsumer(ProtocolConsumer):
             )
         )
         await self.send_backlog(conversation_id, frame.after, frame.ref)
+
+
+def status_frame(status: dict) -> f.HelplineStatus:
+    return f.HelplineStatus(
+        open=bool(status["open"]),
+        someone_here=bool(status["someone_here"]),
+        next_opening=status["next_opening"],
+    )

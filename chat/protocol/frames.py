@@ -7,7 +7,7 @@ structs so what we send is what the document says.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 
@@ -229,6 +229,21 @@ class Pong(ServerFrame, tag="pong", kw_only=True):
     last_orders: dict[str, int]
 
 
+class HelplineStatus(ServerFrame, tag="helpline.status", kw_only=True):
+    # No defaults: omit_defaults would leave a false or a null out of the frame.
+    open: bool
+    someone_here: bool
+    next_opening: int | None
+
+
+class StaffEvent(ServerFrame, tag="staff.event", kw_only=True):
+    """Routing, presence and shift news for the dashboard (the names and their data are
+    in ops/README.md): chat relays them without looking inside."""
+
+    event: str
+    data: dict[str, Any]
+
+
 class Error(ServerFrame, tag="error", kw_only=True):
     ref: str | None = None
     code: str
@@ -253,5 +268,7 @@ SERVER_FRAMES = Union[  # noqa: UP007 — msgspec wants a typing.Union of tagged
     Certs,
     ConversationActivity,
     Pong,
+    HelplineStatus,
+    StaffEvent,
     Error,
 ]

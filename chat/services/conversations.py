@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from chat import selectors
 from chat.crypto import suite1
 from chat.crypto.errors import CryptoError
 from chat.errors import HelplineNotReady, KeyInvalid, Unauthorized, Unsupported
+from chat.hooks import HookEvent, hook_events
 from chat.models import AdminKey, Conversation, Participant, TeamKey
 from chat.parties import Party
 
@@ -27,6 +28,8 @@ class OpenedConversation:
     token: bytes
     admin_key: AdminKey
     team_key: TeamKey
+    # Routing news from the staff side's hook, for the caller to publish after commit.
+    events: list[HookEvent] = field(default_factory=list)
 
 
 def token_hash(token: bytes) -> bytes:
@@ -89,7 +92,15 @@ def conversation_open(
     Participant.objects.create(
         conversation=conversation, kind=Participant.Kind.VISITOR, party_id="visitor", joined_at=now
     )
-    return OpenedConversation(conversation, token, admin_key, team_key)
+    # Routing hook (ops/README.md): the staff side queues the conversation in this same
+    # transaction, so a conversation never exists without its place in the queue.
+    events = hook_events(
+        "CHAT_CONVERSATION_OPENED_HOOK",
+        conversation=conversation,
+        campaign_code=conversation.campaign_code,
+        now=now,
+    )
+    return OpenedConversation(conversation, token, admin_key, team_key, events)
 
 
 def conversation_resume(*, token: bytes, now: datetime) -> tuple[Conversation, AdminKey, TeamKey]:

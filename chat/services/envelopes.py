@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from chat import selectors
 from chat.crypto.messages import Envelope as EnvelopeObject
 from chat.errors import EpochClosed, Forbidden, SeqConflict
+from chat.hooks import HookEvent, hook_events
 from chat.models import Conversation, Envelope
 from chat.parties import Party
 from chat.services.ordering import order_next
@@ -21,6 +22,8 @@ class EnvelopeAccepted:
     order: int
     received_at: int
     duplicate: bool
+    # Routing news from the staff side's hook, for the caller to publish after commit.
+    events: list[HookEvent] = field(default_factory=list)
 
 
 def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) -> EnvelopeAccepted:
@@ -46,6 +49,17 @@ def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) ->
                 signature=envelope.sig,
                 received_at=now,
             )
+            # Routing hook (ops/README.md): the dashboards learn that the visitor wrote.
+            events = (
+                hook_events(
+                    "CHAT_VISITOR_WROTE_HOOK",
+                    conversation_id=envelope.conversation_id,
+                    order=order,
+                    now=now,
+                )
+                if party.is_visitor
+                else []
+            )
     except (IntegrityError, EpochClosed):
         # A client re-sending after a reconnection gets the order its envelope already
         # has, even if the epoch has moved on since; anything else is refused as it was.
@@ -54,7 +68,7 @@ def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) ->
             raise
         return accepted
     return EnvelopeAccepted(
-        order=order, received_at=int(row.received_at.timestamp()), duplicate=False
+        order=order, received_at=int(row.received_at.timestamp()), duplicate=False, events=events
     )
 
 

@@ -9,9 +9,11 @@ and wraps through the same services the API calls.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -21,7 +23,9 @@ from django.utils import timezone
 from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import certs, suite1
 from chat.models import Device, TeamKey
-from ops import services
+from chat.services.conversations import conversation_open
+from ops import presence, rota_edits, services
+from ops.models import Shift, Slot
 
 PASSWORD = "correct horse battery staple"
 DAY = 86400
@@ -167,3 +171,155 @@ def team_key(admin, now) -> Callable[..., TeamKeyMade]:
         return made
 
     return run
+
+
+# -- routing: a rota, personas on and off shift, visitors ----------------------------------
+#
+# Rota tests use explicit instants (``paris(...)``), never the wall clock. Personas:
+# ``staff_on_shift`` (dora: on Tuesday's afternoon slot, speaks fr and bg, health),
+# ``staff_off_shift`` (eve: on no shift, speaks fr), ``colleague_on_shift`` (fred: on the
+# same slot, speaks fr and ro, minors), plus ``coordinator`` (alice, on no shift) and
+# ``interpreter`` (iris) above. Everyone's dashboard is connected at ``AT``.
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0):
+    """An instant given in Paris wall-clock time (fold 0), as an aware UTC datetime."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=PARIS).astimezone(UTC)
+
+
+AT = paris(2026, 6, 16, 15)  # a Tuesday, in the middle of the afternoon slot
+
+
+@pytest.fixture(autouse=True)
+def helpline_in_paris(settings) -> None:
+    settings.TIME_ZONE = "Europe/Paris"
+    settings.HELPLINE_AUTO_ASSIGN = False
+
+
+@pytest.fixture
+def in_memory_layer(settings) -> None:
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+def slot_make(weekday: int, start: str, end: str, *, staff=(), label: str = "Permanence", **extra):
+    slot, _ = rota_edits.rota_entry_create(
+        Slot,
+        fields={
+            "weekday": weekday,
+            "start": time.fromisoformat(start),
+            "end": time.fromisoformat(end),
+            "label": label,
+            **extra,
+        },
+        staff_ids=[member.user.pk for member in staff],
+        at=AT,
+    )
+    return slot
+
+
+def shift_make(day: date, start: str, end: str, *, staff=(), label: str = "Renfort", **extra):
+    shift, _ = rota_edits.rota_entry_create(
+        Shift,
+        fields={
+            "date": day,
+            "start": time.fromisoformat(start),
+            "end": time.fromisoformat(end),
+            "label": label,
+            **extra,
+        },
+        staff_ids=[member.user.pk for member in staff],
+        at=AT,
+    )
+    return shift
+
+
+def routing_member(username: str, *, languages, skills=(), capacity: int = 4, **profile) -> Member:
+    member = member_make(username, **profile)
+    services.staff_routing_set(
+        user_id=member.user.pk,
+        languages=list(languages),
+        skills=list(skills),
+        capacity=capacity,
+        at=AT,
+    )
+    presence.staff_socket(user_id=member.user.pk, event="connected", now=AT)
+    member.user.refresh_from_db()
+    return member
+
+
+@pytest.fixture
+def afternoon(db) -> Slot:
+    """Tuesday 14:00–17:00; the personas on shift join it."""
+    return slot_make(1, "14:00", "17:00", label="Permanence de l'après-midi")
+
+
+def slot_join(slot: Slot, member: Member) -> None:
+    staff = [*slot.staff.values_list("pk", flat=True), member.user.pk]
+    rota_edits.rota_entry_update(Slot, entry_id=slot.pk, fields={}, staff_ids=staff, at=AT)
+
+
+@pytest.fixture
+def staff_off_shift(db) -> Member:
+    return routing_member("eve", languages=["fr"], public_label="Éducatrice")
+
+
+@pytest.fixture
+def staff_on_shift(afternoon) -> Member:
+    member = routing_member(
+        "dora", languages=["fr", "bg"], skills=["health"], public_label="Infirmière"
+    )
+    slot_join(afternoon, member)
+    return member
+
+
+@pytest.fixture
+def colleague_on_shift(afternoon) -> Member:
+    member = routing_member(
+        "fred", languages=["fr", "ro"], skills=["minors"], public_label="Médiateur"
+    )
+    slot_join(afternoon, member)
+    return member
+
+
+@pytest.fixture
+def keys_ready(admin, team_key) -> TeamKeyMade:
+    """An admin key and team key v1: conversations can open."""
+    return team_key()
+
+
+@dataclass
+class Opened:
+    conversation_id: str
+    events: list
+
+
+@pytest.fixture
+def visitor_opens(keys_ready) -> Callable[..., Opened]:
+    """``visitor_opens(language="fr", campaign=None, at=AT)``: a visitor opens a
+    conversation through chat's service (the routing hook runs as in production)."""
+
+    def run(language: str = "fr", campaign: str | None = None, at: datetime = AT) -> Opened:
+        opened = conversation_open(
+            suite=1,
+            language=language,
+            campaign=campaign,
+            visitor_kem_pk=suite1.public_bytes(suite1.private_key_generate()),
+            visitor_sig_pk=suite1.public_bytes(suite1.private_key_generate()),
+            now=at,
+        )
+        return Opened(conversation_id=str(opened.conversation.pk), events=opened.events)
+
+    return run
+
+
+def events_named(events: list, name: str) -> list[dict]:
+    """The data of the staff events called ``name``; every event goes through JSON first,
+    as it would through the channel layer, so a payload that does not serialise fails."""
+    round_tripped = json.loads(json.dumps(events))
+    return [
+        message["data"]
+        for _group, message in round_tripped
+        if message.get("type") == "staff.event" and message["event"] == name
+    ]

@@ -1,5 +1,6 @@
 """Seed the demo helpline for ``make run`` (idempotent): admin key, a staff account with
-a certified device, a team key wrapped to it, a campaign; then print what to open.
+a certified device, a team key wrapped to it, a campaign, and (ops/demo.py) the team and
+its rota with a shift open now; then print what to open.
 
 The demo's private keys and password are in var/demo/ (git-ignored, mode 0600) so that
 ``chat_smoke`` can act as the staff device. A real helpline makes these in browsers.
@@ -19,7 +20,9 @@ from django.utils import timezone
 from chat import keyring, selectors
 from chat.client.keys import AdminKeys, key_file_write
 from chat.crypto import suite1
+from ops import clock
 from ops.campaigns import campaign_create
+from ops.demo import demo_rota_seed
 
 DEMO_USER = "demo"
 
@@ -29,12 +32,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--without-open-shift",
+            action="store_true",
+            help="Seed the weekly rota only: the helpline is closed unless a slot is open.",
+        )
 
-    def handle(self, *args, url: str, **options) -> None:
+    def handle(self, *args, url: str, without_open_shift: bool = False, **options) -> None:
         demo_dir = Path(settings.CHAT_DEMO_DIR)
         info_path = demo_dir / "demo.json"
         if not (info_path.exists() and selectors.admin_key_current()):
             self.seed(demo_dir, info_path)
+        # The staff side's demo (ops/demo.py): refreshed on every run, so the shift open
+        # now is open whenever the demo is started again.
+        demo_rota_seed(
+            demo=get_user_model().objects.get(username=DEMO_USER),
+            now=clock.now(),
+            open_now=not without_open_shift,
+        )
         self.announce(json.loads(info_path.read_text()), url)
 
     def seed(self, demo_dir: Path, info_path: Path) -> None:

@@ -6,6 +6,7 @@ every client's address (DESIGN §2) and accept frames far larger than the protoc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from pathlib import Path
@@ -17,6 +18,7 @@ from daphne.server import Server
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chat.events import server_loop_set
 from chat.jobs import jobs_load, jobs_run_forever
 from config.env import env_int, env_str
 
@@ -57,6 +59,10 @@ class Command(BaseCommand):
         port = port if port is not None else env_int("PORT", 8000, minimum=0)
 
         def ready() -> None:
+            # Daphne has made the loop that will serve the sockets this thread's loop:
+            # events of jobs running in a thread of this process are published on it
+            # (chat/events.py), where the in-memory channel layer's queues live.
+            server_loop_set(asyncio.get_event_loop())
             if ready_file is not None:
                 ready_file.write_text(f"{host}:{port}\n", encoding="utf-8")
 

@@ -9,13 +9,15 @@ import { t } from "./strings.js";
 
 export const API = "/staff/api";
 
-/** The server refused a request (or could not be reached). */
+/** The server refused a request (or could not be reached). `detail` is the server's
+ * English explanation for developers (e.g. which field of the body was refused). */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, detail = "") {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.detail = detail;
   }
 }
 
@@ -24,13 +26,14 @@ function csrfToken() {
   return meta ? meta.content : "";
 }
 
-/** GET or POST `path` (below /staff/api); `body` is a JSON-able object. */
+/** A request to `path` (below /staff/api); `body` is a JSON-able object. An answer
+ * without a body (204) resolves to null. */
 export async function api(path, { method = "GET", body = undefined } = {}) {
   const headers = { Accept: "application/json" };
   const options = { method, headers, credentials: "same-origin", cache: "no-store" };
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken(); // DELETE has no body, still a write
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
-    headers["X-CSRFToken"] = csrfToken();
     options.body = JSON.stringify(body);
   }
   let response;
@@ -50,6 +53,7 @@ export async function api(path, { method = "GET", body = undefined } = {}) {
       response.status,
       data?.error ?? "http_" + response.status,
       data?.message ?? t("error.generic"),
+      typeof data?.detail === "string" ? data.detail : "",
     );
   }
   return data;

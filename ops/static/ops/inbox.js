@@ -92,6 +92,7 @@ export class Inbox {
       } else {
         conversation.state = summary.state;
         conversation.language = summary.language;
+        conversation.createdAt = summary.created_at ?? conversation.createdAt;
         conversation.lastActivityAt = Math.max(conversation.lastActivityAt, summary.last_activity_at);
         conversation.lastOrder = Math.max(conversation.lastOrder, summary.last_order);
       }
@@ -101,6 +102,24 @@ export class Inbox {
       if (!known.has(id) && !this.conversations.has(id)) delete this.readOrders[id];
     }
     return added;
+  }
+
+  /** The conversation of a dashboard route (ops/static/ops/shift-state.js), made from
+   * what the route says when this device has not listed it yet. */
+  ensure(route) {
+    let conversation = this.conversations.get(route.conversation_id);
+    if (conversation === undefined) {
+      conversation = new Conversation({
+        conversation_id: route.conversation_id,
+        state: route.state === "closed" ? "closed" : "open",
+        language: route.language,
+        last_order: route.last_order ?? 0,
+      });
+      this.conversations.set(conversation.id, conversation);
+    } else {
+      conversation.lastOrder = Math.max(conversation.lastOrder, route.last_order ?? 0);
+    }
+    return conversation;
   }
 
   /** `conversation.activity`: returns the conversation, or null when it is unknown. */

@@ -114,6 +114,7 @@ async function bootOnce(statusLine) {
     label,
     adminFingerprint: record.adminFingerprint,
     onFatal: fail,
+    role,
   });
   showOnly(GATES, null);
   await workspace.start();

@@ -1,22 +1,25 @@
 /**
- * The staff workspace once this device is certified: the conversation list and the open
- * conversation, wired to a StaffSession (chat/static/chat/protocol/staff.js). Messages
- * are decrypted in this page and only live in its memory.
+ * The staff workspace once this device is certified: the shift dashboard (dashboard.js:
+ * queue, my conversations, colleagues, shift) around the open conversation, wired to a
+ * StaffSession (chat/static/chat/protocol/staff.js). Messages are decrypted in this page
+ * and only live in its memory.
  *
- * The layout has a column for lists (conversations now; queues and shifts later) and
- * the conversation itself.
+ * The conversations the dashboard shows (the queue and mine) are followed as soon as
+ * they appear, so previews, unread counts and "waiting" are right; a helpline has tens,
+ * not thousands, of them at a time.
  * @module
  */
 
 import { StaffSession } from "../chat/protocol/staff.js";
+import { Dashboard } from "./dashboard.js";
+import { ApiError } from "./http.js";
 import { byId, el, replaceChildren } from "./elements.js";
 import { Inbox } from "./inbox.js";
-import { pageLanguage, t } from "./strings.js";
+import { routeClaim } from "./shift-api.js";
+import { t } from "./strings.js";
+import { capitalised, clockText, languageName } from "./time-text.js";
 
-// Open conversations are followed as soon as the list comes, so unread counts and
-// "waiting" are right; closed ones only when opened. A helpline has tens, not
-// thousands, of open conversations at a time.
-const FOLLOW_AT_START = 50;
+const FOLLOW_AT_MOST = 50;
 const LIST_REFRESH_MS = 300;
 const TEXT_MAX = 8000;
 
@@ -24,43 +27,34 @@ function shortId(id) {
   return id.slice(0, 4) + "·" + id.slice(4, 8);
 }
 
-function languageName(code) {
-  if (!code) return "?";
-  try {
-    const names = new Intl.DisplayNames([pageLanguage()], { type: "language" });
-    return names.of(code) ?? code;
-  } catch {
-    return code;
-  }
-}
-
-function capitalised(text) {
-  return text ? text[0].toLocaleUpperCase(pageLanguage()) + text.slice(1) : text;
-}
-
 function clock(seconds) {
   const when = new Date(seconds * 1000);
-  const today = new Date();
-  const sameDay = when.toDateString() === today.toDateString();
-  const options = sameDay
-    ? { hour: "2-digit", minute: "2-digit" }
-    : { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
-  return when.toLocaleString(pageLanguage(), options);
+  const sameDay = when.toDateString() === new Date().toDateString();
+  if (sameDay) return clockText(seconds);
+  return when.toLocaleString(document.documentElement.lang || "fr", {
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
 }
 
 export class Workspace {
-  constructor({ owner, record, label, adminFingerprint, onFatal }) {
+  constructor({ owner, record, label, adminFingerprint, onFatal, role = "staff" }) {
+    this.role = role;
     this.record = record;
     this.label = label;
     this.adminFingerprint = adminFingerprint;
     this.onFatal = onFatal;
     this.inbox = new Inbox({ owner });
+    this.dashboard = new Dashboard({ owner, workspace: this });
     this.selected = null;
     this.session = null;
     this.listTimer = null;
     this.rendering = false;
     this.stopped = false;
     this.lastError = null;
+    this.wasOpen = false;
   }
 
   async start() {
@@ -77,16 +71,23 @@ export class Workspace {
       onStatus: (status) => this.onStatus(status),
       onActivity: (activity) => this.onActivity(activity),
       onReceipt: (receipt) => this.onReceipt(receipt),
+      onStaffEvent: (event) => this.dashboard.onEvent(event),
       onError: (error, context) => this.onError(error, context),
     });
     this.bind();
+    this.dashboard.start();
     byId("workspace").hidden = false;
     await this.session.start();
+    if (this.role === "interpreter") return; // invited into conversations, never routed
+    // The list first (it knows when conversations were opened), then the dashboard.
     await this.listRefresh();
+    await this.dashboard.load();
+    await this.followVisible();
   }
 
   stop() {
     this.stopped = true;
+    this.dashboard.stop();
     this.session?.stop();
   }
 
@@ -97,9 +98,13 @@ export class Workspace {
       this.send();
     };
     byId("composer-text").onkeydown = (event) => {
+      // Enter and Ctrl+Enter send; Shift+Enter is a new line; Escape leaves the field.
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.send();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        byId("conversation-title").focus();
       }
     };
     document.onvisibilitychange = () => this.readIfSeen();
@@ -119,17 +124,29 @@ export class Workspace {
       this.onFatal(this.lastError ?? new Error(t("status.closed")));
       return;
     }
-    // After a reconnection, conversations opened meanwhile are only in the list.
-    if (status === "open" && this.inbox.conversations.size) this.listRefreshSoon();
+    if (status === "open") {
+      // After a reconnection, events may have been missed: the dashboard loads again
+      // (once, not on a timer), and conversations opened meanwhile are in the list.
+      if (this.wasOpen && this.role !== "interpreter") {
+        this.listRefreshSoon();
+        this.dashboard.load().then(() => this.followVisible());
+      }
+      this.wasOpen = true;
+    }
   }
 
   onActivity(activity) {
     const conversation = this.inbox.activity(activity);
     if (conversation === null) {
-      this.listRefreshSoon();
+      // A conversation this device has not listed: only ours to follow if the dashboard
+      // shows it (the queue or mine); a colleague's stays with them.
+      const route = this.dashboard.state.route(activity.conversationId);
+      if (route !== null) this.follow(this.conversationEnsure(route));
       return;
     }
-    if (!conversation.subscribed) this.follow(conversation);
+    if (!conversation.subscribed && this.dashboard.state.route(conversation.id) !== null) {
+      this.follow(conversation);
+    }
     this.renderList();
   }
 
@@ -156,8 +173,8 @@ export class Workspace {
     console.warn("staff session:", error, context);
   }
 
-  /** Tell screen readers about a new message (the list itself is not a live region:
-   * it is redrawn whole, which would read everything again). */
+  /** Tell screen readers about a new message (the lists are not live regions: they are
+   * redrawn whole, which would read everything again). */
   announce(conversation, message) {
     const who = this.whoLabel(conversation, message);
     byId("announcer").textContent =
@@ -172,23 +189,39 @@ export class Workspace {
       .catch(() => {}); // best effort: the next one covers it
   }
 
-  // -- the list -------------------------------------------------------------------------
+  // -- the conversations ------------------------------------------------------------------
 
   listRefreshSoon() {
     clearTimeout(this.listTimer);
-    this.listTimer = setTimeout(() => this.listRefresh().catch((e) => this.onError(e, {})), LIST_REFRESH_MS);
+    this.listTimer = setTimeout(
+      () => this.listRefresh().catch((e) => this.onError(e, {})),
+      LIST_REFRESH_MS,
+    );
   }
 
+  /** What the server lists (when each conversation was opened, its state). */
   async listRefresh() {
-    const summaries = await this.session.listConversations();
-    this.inbox.merge(summaries);
-    const open = this.inbox.sorted().filter((c) => c.state === "open" && !c.subscribed);
+    this.inbox.merge(await this.session.listConversations());
     this.renderList();
-    for (const conversation of open.slice(0, FOLLOW_AT_START)) await this.follow(conversation);
   }
 
-  async follow(conversation) {
-    if (conversation.subscribed) return;
+  /** The inbox's conversation for a dashboard route. */
+  conversationEnsure(route) {
+    return this.inbox.ensure(route);
+  }
+
+  /** Follow what the dashboard shows: the queue first (who waits), then mine. */
+  async followVisible() {
+    const routes = this.dashboard.visibleRoutes().slice(0, FOLLOW_AT_MOST);
+    for (const route of routes) await this.follow(this.conversationEnsure(route));
+  }
+
+  async follow(conversationOrId) {
+    const conversation =
+      typeof conversationOrId === "string"
+        ? this.inbox.conversations.get(conversationOrId)
+        : conversationOrId;
+    if (!conversation || conversation.subscribed) return;
     conversation.subscribed = true;
     try {
       await this.session.subscribe(conversation.id);
@@ -199,44 +232,7 @@ export class Workspace {
   }
 
   renderList() {
-    const list = byId("conversation-list");
-    const items = this.inbox.sorted().map((conversation) => this.listItem(conversation));
-    replaceChildren(list, items);
-    byId("conversation-list-empty").hidden = items.length > 0;
-  }
-
-  listItem(conversation) {
-    const waiting = conversation.waitingState();
-    const unread = this.inbox.unread(conversation);
-    const last = conversation.texts().at(-1);
-    const title = capitalised(languageName(conversation.language));
-    const button = el(
-      "button",
-      {
-        type: "button",
-        class: "conversation-item",
-        "aria-current": conversation === this.selected ? "true" : "false",
-        dataset: { conversationId: conversation.id, waiting },
-        onclick: () => this.select(conversation),
-      },
-      el(
-        "span",
-        { class: "title" },
-        title,
-        el("span", { class: `tag tag-${waiting}` }, t(`list.${waiting}`)),
-      ),
-      el("span", { class: "when" }, clock(conversation.lastActivityAt)),
-      el("span", { class: "meta" }, last?.text ? this.preview(last) : `#${shortId(conversation.id)}`),
-      unread
-        ? el(
-            "span",
-            { class: "unread" },
-            el("span", { "aria-hidden": "true" }, String(unread)),
-            el("span", { class: "visually-hidden" }, t("list.unread", { n: unread })),
-          )
-        : el("span"),
-    );
-    return el("li", {}, button);
+    this.dashboard.renderLists();
   }
 
   preview(message) {
@@ -247,7 +243,14 @@ export class Workspace {
 
   // -- the conversation -------------------------------------------------------------------
 
-  async select(conversation) {
+  async select(conversationOrId) {
+    let conversation = conversationOrId;
+    if (typeof conversationOrId === "string") {
+      const route = this.dashboard.state.route(conversationOrId);
+      conversation =
+        this.inbox.conversations.get(conversationOrId) ??
+        this.conversationEnsure(route ?? { conversation_id: conversationOrId });
+    }
     this.selected = conversation;
     byId("conversation-none").hidden = true;
     byId("conversation-open").hidden = false;
@@ -256,6 +259,16 @@ export class Workspace {
     byId("composer-text").focus();
     await this.follow(conversation);
     this.readIfSeen();
+  }
+
+  composerFocus() {
+    if (this.selected === null) return false;
+    byId("composer-text").focus();
+    return true;
+  }
+
+  renderSelected() {
+    if (this.selected !== null) this.renderConversation(this.selected);
   }
 
   readIfSeen() {
@@ -309,6 +322,7 @@ export class Workspace {
     replaceChildren(messages, items);
     byId("composer-text").disabled = conversation.state === "closed";
     byId("composer-send").disabled = conversation.state === "closed";
+    this.dashboard.renderConversationTools(conversation.id);
     if (scroll || nearBottom) messages.scrollTop = messages.scrollHeight;
   }
 
@@ -330,6 +344,37 @@ export class Workspace {
     });
   }
 
+  /**
+   * Answering a conversation that waits in the queue takes it first, so two people never
+   * answer the same visitor: if a colleague was faster, nothing is sent and the person
+   * is told. If the helpline refuses the claim for another reason (not on shift, at
+   * capacity), the answer still goes — a visitor waiting is never left unanswered by a
+   * rule — and the person is told the conversation stays in the queue.
+   */
+  async claimBeforeSending(conversation) {
+    const state = this.dashboard.state;
+    const route = state.route(conversation.id);
+    if (route?.state !== "waiting") return { send: true, note: null };
+    if (!state.myShifts().length && !state.isCoordinator) {
+      // The helpline would refuse the claim: say why without asking it.
+      const reason = t("composer.not_on_shift");
+      return { send: true, note: t("composer.sent_unclaimed", { reason }) };
+    }
+    try {
+      const answer = await routeClaim(conversation.id);
+      if (answer?.route) this.dashboard.state.apply("queue.changed", answer.route);
+      this.dashboard.render();
+      this.dashboard.renderConversationTools(conversation.id);
+      return { send: true, note: null };
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "already_claimed") {
+        const reason = t("queue.taken");
+        return { send: false, note: t("composer.claim_first_failed", { reason }) };
+      }
+      return { send: true, note: t("composer.sent_unclaimed", { reason: error.message }) };
+    }
+  }
+
   async send() {
     const conversation = this.selected;
     const input = byId("composer-text");
@@ -342,6 +387,13 @@ export class Workspace {
       return;
     }
     problem.hidden = true;
+    problem.classList.replace("notice-warn", "notice-error");
+    const claim = await this.claimBeforeSending(conversation);
+    if (!claim.send) {
+      problem.textContent = claim.note;
+      problem.hidden = false;
+      return; // the text stays in the field
+    }
     input.value = "";
     const key = this.inbox.sending(conversation, text);
     this.renderConversation(conversation, { scroll: true });
@@ -349,6 +401,11 @@ export class Workspace {
     try {
       const order = await this.session.sendText(conversation.id, text);
       this.inbox.sent(conversation, key, order);
+      if (claim.note) {
+        problem.textContent = claim.note;
+        problem.classList.replace("notice-error", "notice-warn");
+        problem.hidden = false;
+      }
     } catch (error) {
       this.inbox.failed(conversation, key);
       problem.textContent = t("composer.failed");

@@ -6,6 +6,7 @@
 // the session is connected (or while the network is gone) waits in the outbox and
 // leaves, in order, as soon as it can.
 
+import { HelplineNotice } from "./helpline.js";
 import { languageUse, t } from "./i18n.js";
 import { ChatUi } from "./ui.js";
 import { stateForget, stateLoad, stateSave, storageWipe } from "./store.js";
@@ -13,6 +14,10 @@ import { parentChannel } from "./parent.js";
 
 const config = JSON.parse(document.getElementById("widget-config").textContent);
 const ui = new ChatUi(document);
+const helpline = new HelplineNotice(ui.list, {
+  timeZone: config.time_zone,
+  announce: (text) => ui.announce(text),
+});
 const parent = parentChannel(config);
 
 const EXIT_ESCAPE_WINDOW_MS = 1500;
@@ -118,6 +123,9 @@ function sessionOptions() {
     onStatus: statusShow,
     onReceipt: receiptShow,
     onError: errorShow,
+    // Open or closed, someone free or not: sent as soon as the socket connects, so a
+    // visitor writing outside hours learns it before the first message.
+    onHelplineStatus: helplineShow,
     // Called once the conversation exists (on the first send): saved only if the
     // visitor asked for it.
     persist: () => statePersist(),
@@ -267,6 +275,11 @@ function receiptsWire() {
 
 // --- status and errors -------------------------------------------------------------
 
+function helplineShow(status) {
+  helpline.show(status);
+  ui.helplineClosedSet(helpline.closed);
+}
+
 function statusShow(status) {
   if (app.resuming && status === "closed") return; // a resume that failed: a new session follows
   app.status = status;
@@ -363,6 +376,7 @@ function languageSwitchWire() {
     // Until the conversation is opened (first message), it opens in the new language.
     if (app.session && "language" in app.session) app.session.language = language;
     ui.retranslate();
+    helpline.render();
     // A reload keeps the choice; only this tab's history entry knows it.
     const url = new URL(location.href);
     url.searchParams.set("lang", language);

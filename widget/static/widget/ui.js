@@ -30,6 +30,7 @@ export class ChatUi {
     this.language = root.getElementById("language");
     this.announcer = root.getElementById("announcer");
     this.statusKey = "status_loading";
+    this.helplineClosed = false; // outside hours: "connected" says "you can still write"
     this.problemKey = null;
     this.labels = new Map(); // sender id → the label their profile event gave
     this.textarea.addEventListener("input", () => this.composerResize());
@@ -222,7 +223,20 @@ export class ChatUi {
   statusSet(state) {
     this.statusKey = `status_${state}`;
     this.status.dataset.state = state;
-    this.status.textContent = t(this.statusKey);
+    this.status.textContent = t(this.statusLineKey());
+  }
+
+  /** Connected while the helpline is closed: the line by the composer says that writing
+   *  still works, not that the team will answer now. */
+  statusLineKey() {
+    return this.statusKey === "status_open" && this.helplineClosed
+      ? "status.write_anyway"
+      : this.statusKey;
+  }
+
+  helplineClosedSet(closed) {
+    this.helplineClosed = closed;
+    this.status.textContent = t(this.statusLineKey());
   }
 
   problemShow(key) {
@@ -241,7 +255,7 @@ export class ChatUi {
 
   /** After a language switch: every string the JS wrote, again. */
   retranslate() {
-    this.status.textContent = t(this.statusKey);
+    this.status.textContent = t(this.statusLineKey());
     if (this.problemKey) this.problem.textContent = t(this.problemKey);
     for (const mark of this.list.querySelectorAll(".mark[data-state]")) {
       mark.textContent = t(`mark_${mark.dataset.state}`);

@@ -43,3 +43,4 @@ export {
   commitWrapsCheck,
 } from "./commits.js";
 export { STREAM_LEN, messageOpen, messageSeal } from "./messages.js";
+export { NOTE_MAX_BYTES, noteOpen, noteSeal } from "./notes.js";

@@ -312,6 +312,12 @@ export class Session {
       case "conversation.activity":
         this.activity(item);
         break;
+      case "staff.event":
+        this.staffEvent(item);
+        break;
+      case "helpline.status":
+        this.helplineStatus(item);
+        break;
       case "error":
         this.report(new ServerRefused(item), {});
         break;
@@ -322,6 +328,12 @@ export class Session {
 
   /** Staff sessions pass `conversation.activity` on. */
   activity() {}
+
+  /** Staff sessions pass `staff.event` on (routing, presence, shifts; ops/README.md). */
+  staffEvent() {}
+
+  /** Visitor sessions pass `helpline.status` on. */
+  helplineStatus() {}
 
   async advance(followed) {
     for (;;) {

@@ -15,6 +15,8 @@ import {
   certVerify,
   deviceAuthSign,
   keyId,
+  noteOpen,
+  noteSeal,
   publicBytes,
   teamKeyVerify,
   teamWrapOpen,
@@ -36,14 +38,17 @@ export class StaffSession extends Session {
    *   device's first message, as a `profile` event (e.g. "Infirmière")
    * @param {(activity: object) => void} [options.onActivity] `{conversationId,
    *   lastOrder, event}` for every conversation opened or written in
+   * @param {(event: object) => void} [options.onStaffEvent] `{event, data}` of every
+   *   `staff.event` frame (queue, presence, shifts: ops/README.md lists them)
    */
   constructor(options) {
     super(options);
-    const { device, adminFingerprint = null, label = null, onActivity } = options;
+    const { device, adminFingerprint = null, label = null, onActivity, onStaffEvent } = options;
     this.device = device;
     this.adminFingerprint = adminFingerprint;
     this.label = label;
     this.callbacks.onActivity = onActivity;
+    this.callbacks.onStaffEvent = onStaffEvent;
     this.adminPk = null;
     this.cert = null;
     this.announcements = new Map(); // version → verified team-key announcement
@@ -216,5 +221,48 @@ export class StaffSession extends Session {
       lastOrder: item.last_order,
       event: item.event,
     });
+  }
+
+  staffEvent(item) {
+    if (typeof item.event !== "string" || item.data === null || typeof item.data !== "object") {
+      return; // not an event this client can read; ops/README.md lists the real ones
+    }
+    this.call("onStaffEvent", { event: item.event, data: item.data });
+  }
+
+  /** The team key notes are sealed to now: the highest version this device holds whose
+   * announcement has not expired. */
+  noteTeamKey() {
+    const now = unixNow();
+    let best = null;
+    for (const [version, announcement] of this.announcements) {
+      if (!this.teamPairs.has(version) || announcement.not_after <= now) continue;
+      if (best === null || version > best.version) best = announcement;
+    }
+    if (best === null) throw new BadObject("this device holds no current team key");
+    return best;
+  }
+
+  /**
+   * Seal a hand-over or transfer note to the current team key (docs/protocol.md §6.4);
+   * resolves to `{team_key_version, note}` (`note` is `enc ‖ ct`) for the server.
+   */
+  async noteSeal(conversationId, text) {
+    const announcement = this.noteTeamKey();
+    const note = await noteSeal(text, {
+      conversationId,
+      teamKeyVersion: announcement.version,
+      teamPk: announcement.pk,
+    });
+    return { team_key_version: announcement.version, note };
+  }
+
+  /** Open a note of a conversation with the team key of its version; resolves to the
+   * text. Throws BadObject for a version this device does not hold, BadCiphertext for a
+   * note that does not open. */
+  async noteOpen(conversationId, { teamKeyVersion, note }) {
+    const teamPair = this.teamPairs.get(teamKeyVersion);
+    if (teamPair === undefined) throw new BadObject(`no team key version ${teamKeyVersion} here`);
+    return noteOpen(note, { conversationId, teamKeyVersion, teamPair });
   }
 }

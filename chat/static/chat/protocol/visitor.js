@@ -35,10 +35,19 @@ export class VisitorSession extends Session {
    * @param {(state: object) => void} [options.persist] called with `exportState()` once
    *   the conversation exists (its epoch 0 stored), for a visitor who chose "stay
    *   signed in on this phone"
+   * @param {(status: object) => void} [options.onHelplineStatus] `{open, someoneHere,
+   *   nextOpening}` (nextOpening: Unix seconds or null) right after connecting — before
+   *   the visitor writes anything — and whenever it changes
    */
   constructor(options) {
     super(options);
-    const { adminFingerprint, language = "fr", campaign = null, persist = null } = options;
+    const {
+      adminFingerprint,
+      language = "fr",
+      campaign = null,
+      persist = null,
+      onHelplineStatus,
+    } = options;
     if (!(adminFingerprint instanceof Uint8Array) || adminFingerprint.length !== 32) {
       throw new TypeError("adminFingerprint must be the pinned 32 bytes");
     }
@@ -46,6 +55,8 @@ export class VisitorSession extends Session {
     this.language = language;
     this.campaign = campaign;
     this.callbacks.persist = persist;
+    this.callbacks.onHelplineStatus = onHelplineStatus;
+    this.helpline = null; // the last helpline.status, as given to onHelplineStatus
     this.partyKind = "visitor";
     this.kemPair = null;
     this.sigPair = null;
@@ -200,6 +211,16 @@ export class VisitorSession extends Session {
     // A resumed conversation reads its backlog (epoch 0 at least) before it can write.
     await this.until(() => state.currentEpoch >= 0, { timeoutMs: 30000 });
     return this.sendEnvelope(await state.seal(content));
+  }
+
+  helplineStatus(item) {
+    const next = item.next_opening;
+    this.helpline = {
+      open: item.open === true,
+      someoneHere: item.someone_here === true,
+      nextOpening: Number.isSafeInteger(next) && next > 0 ? next : null,
+    };
+    this.call("onHelplineStatus", this.helpline);
   }
 
   /** Tell the staff a message (by order) reached this phone. */
