@@ -68,10 +68,18 @@ else:
         options = DATABASES["default"].get("OPTIONS", {})
         DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **options}
 
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
-# A connection kept between requests is checked before it is reused, so a restarted
-# PostgreSQL does not fail the next request of every thread that held one.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] > 0
+SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# Keep connections: with 0, every ORM call of a socket opened a PostgreSQL connection and
+# the ORM threads spent most of their time connecting (bench/). No health check before
+# each reuse either (a `SELECT 1` per message): after a PostgreSQL restart the first
+# query on a stale connection fails, the client is told `internal` and sends again
+# (idempotent), and Django drops the broken connection.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+# Threads running the consumers' ORM calls per `serve` process (chat/db.py), each with
+# its own connection: size PostgreSQL's max_connections for processes × this + a few.
+# SQLite takes one writer at a time, so more threads would only queue on its lock.
+CHAT_DB_THREADS = env_int("CHAT_DB_THREADS", 1 if SQLITE else 8, minimum=1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

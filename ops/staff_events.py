@@ -28,8 +28,9 @@ def staff_event(group: str, name: str, data: dict) -> Event:
 # -- shapes ---------------------------------------------------------------------------------
 
 
-def route_json(route: Route) -> dict:
-    """A conversation as the queue and "my conversations" show it."""
+def route_json(route: Route, *, last_order: int | None = None) -> dict:
+    """A conversation as the queue and "my conversations" show it. ``last_order`` when
+    the caller knows it (it saves reading the conversation)."""
     return {
         "conversation_id": str(route.conversation_id),
         "state": route.state,
@@ -37,7 +38,7 @@ def route_json(route: Route) -> dict:
         "language": route.language,
         "skill": route.skill,
         "waiting_since": unix(route.waiting_since),
-        "last_order": route.conversation.last_order,
+        "last_order": last_order if last_order is not None else route.conversation.last_order,
         "visitor_last_order": route.visitor_last_order,
         "handed_over": route.handed_over,
     }
@@ -83,9 +84,9 @@ def instances_json(instances: list[rota.ShiftInstance], *, at: datetime) -> list
 # -- events -----------------------------------------------------------------------------------
 
 
-def queue_changed(route: Route) -> Event:
+def queue_changed(route: Route, *, last_order: int | None = None) -> Event:
     """To every staff dashboard: a conversation joined, left or moved in the queue."""
-    return staff_event(STAFF_GROUP, "queue.changed", route_json(route))
+    return staff_event(STAFF_GROUP, "queue.changed", route_json(route, last_order=last_order))
 
 
 def conversation_assigned(user_id: int, conversation_id: str) -> Event:

@@ -8,7 +8,6 @@ import traceback
 from typing import Any
 
 import msgspec
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -16,8 +15,10 @@ from django.utils import timezone
 from chat import selectors
 from chat.crypto.commits import Commit, Wrap
 from chat.crypto.suite1 import SUITE_ID
+from chat.db import db_call
 from chat.errors import ChatError
 from chat.events import (
+    Event,
     activity_event,
     commit_event,
     conversation_group,
@@ -37,6 +38,10 @@ from chat.services.envelopes import envelope_submit
 logger = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_SECONDS = 30
+NEWS_INTERVAL_SECONDS = 1.0
+# Frames waiting for their socket's frame task; beyond this a client is told to slow
+# down (the token bucket alone would let a burst pile up behind a slow database).
+FRAMES_QUEUED_LIMIT = 64
 REFUSED_IN_A_ROW_LIMIT = 200
 CLOSE_AUTH_TIMEOUT = 4408
 CLOSE_FLOOD = 4429
@@ -69,6 +74,11 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             rate=settings.CHAT_RATE_PER_SECOND, burst=settings.CHAT_RATE_BURST
         )
         self.refused_in_a_row = 0
+        self.frames: asyncio.Queue[f.ClientFrame] = asyncio.Queue()
+        self.frame_task: asyncio.Task | None = None
+        self.news_pending: dict[tuple, Event] = {}
+        self.news_timer: asyncio.TimerHandle | None = None
+        self.news_sent_at = float("-inf")
         self.auth_timer = asyncio.get_running_loop().call_later(
             AUTH_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self.close(CLOSE_AUTH_TIMEOUT))
         )
@@ -82,6 +92,11 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         if self.auth_timer is None:
             return
         self.auth_timer.cancel()
+        if self.frame_task is not None:
+            self.frame_task.cancel()
+        if self.news_timer is not None:
+            self.news_timer.cancel()
+            await self.news_flush()
         for conversation_id in list(self.backlog_upto):
             await self.unfollow(conversation_id)
 
@@ -89,17 +104,36 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=frame_encode(frame))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Check a frame and queue it for this socket's frame task.
+
+        Frames are handled in order, one at a time, but not on Channels' dispatch loop:
+        while a frame waits for the database, the items of other people keep flowing to
+        this socket (a staff socket writing in one conversation still receives the
+        others' messages at once — bench/ measured delivery waiting behind acks)."""
         if self.auth_timer is None:
             return  # refused at the handshake
-        frame = None
         try:
             frame = self.parser.parse(text_data, bytes_data)
             # Parsed first (it is cheap) so the refusal carries the frame's ref and the
             # client knows which request to send again; the bucket guards the database.
-            if not self.bucket.take():
+            if not self.bucket.take() or self.frames.qsize() >= FRAMES_QUEUED_LIMIT:
                 raise ProtocolError(
                     ErrorCode.RATE_LIMITED, "too many frames; slow down", ref=frame.ref
                 )
+        except ProtocolError as exc:
+            await self.refuse(exc)
+            return
+        self.frames.put_nowait(frame)
+        if self.frame_task is None:
+            self.frame_task = asyncio.create_task(self.frames_handle())
+
+    async def frames_handle(self) -> None:
+        while True:
+            frame = await self.frames.get()
+            await self.frame_handle(frame)
+
+    async def frame_handle(self, frame: f.ClientFrame) -> None:
+        try:
             await self.dispatch_frame(frame)
         except ProtocolError as exc:
             await self.refuse(exc)
@@ -112,9 +146,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
             # The answer carries the frame's ref, so the client's request fails now.
-            ref = frame.ref if frame is not None else None
             await self.refuse(
-                ProtocolError(ErrorCode.INTERNAL, "server error; nothing stored", ref=ref)
+                ProtocolError(ErrorCode.INTERNAL, "server error; nothing stored", ref=frame.ref)
             )
             return
         self.refused_in_a_row = 0
@@ -177,7 +210,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         already in the group, so live items queue meanwhile and are de-duplicated."""
         last = after
         while True:
-            items = await database_sync_to_async(selectors.backlog_page)(
+            items = await db_call(selectors.backlog_page)(
                 party=self.party, conversation_id=conversation_id, after=last
             )
             if not items:
@@ -192,7 +225,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def on_commit_submit(self, frame: f.CommitSubmit) -> None:
         self.conversation_check(frame.conversation_id, frame.ref)
-        accepted = await database_sync_to_async(commit_submit)(
+        accepted = await db_call(commit_submit)(
             party=self.party,
             conversation_id=frame.conversation_id,
             commit=frame.commit,
@@ -220,7 +253,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     async def on_envelope_send(self, frame: f.EnvelopeSend) -> None:
         envelope = frame.envelope
         self.conversation_check(envelope.conversation_id, frame.ref)
-        accepted = await database_sync_to_async(envelope_submit)(
+        accepted = await db_call(envelope_submit)(
             party=self.party, envelope=envelope, now=timezone.now()
         )
         await self.send_frame(
@@ -233,15 +266,42 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         )
         if accepted.duplicate:
             return
-        events = [envelope_event(envelope, accepted, origin=self.channel_name)]
+        await events_publish([envelope_event(envelope, accepted, origin=self.channel_name)])
+        news = list(accepted.events)  # the routing hook's, if any (chat/hooks.py)
         if self.party.is_visitor:
-            events.append(activity_event(envelope.conversation_id, accepted.order, "message"))
-        events += accepted.events  # the routing hook's, if any (chat/hooks.py)
-        await events_publish(events)
+            news.append(activity_event(envelope.conversation_id, accepted.order, "message"))
+        await self.news_publish(news)
+
+    async def news_publish(self, news: list[Event]) -> None:
+        """Dashboard news of this socket's messages, at most once a second.
+
+        Every staff socket receives them, so publishing one per message multiplied each
+        visitor message by the number of staff sockets (bench/: most of a worker's
+        event-loop time). They are snapshots (the last order, the route's state), so
+        within a second only the newest of each kind matters; the first goes at once.
+        """
+        for group, message in news:
+            self.news_pending[(group, message["type"], message.get("event"))] = (group, message)
+        if not self.news_pending or self.news_timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = self.news_sent_at + NEWS_INTERVAL_SECONDS - loop.time()
+        if delay <= 0:
+            await self.news_flush()
+        else:
+            self.news_timer = loop.call_later(
+                delay, lambda: asyncio.ensure_future(self.news_flush())
+            )
+
+    async def news_flush(self) -> None:
+        self.news_timer = None
+        pending, self.news_pending = list(self.news_pending.values()), {}
+        self.news_sent_at = asyncio.get_running_loop().time()
+        await events_publish(pending)
 
     async def on_receipt(self, frame: f.ReceiptSend) -> None:
         self.conversation_check(frame.conversation_id, frame.ref)
-        await database_sync_to_async(receipt_record)(
+        await db_call(receipt_record)(
             party=self.party,
             conversation_id=frame.conversation_id,
             kind=frame.kind,
@@ -257,13 +317,11 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         await self.send_backlog(frame.conversation_id, frame.after, frame.ref)
 
     async def on_certs_get(self, frame: f.CertsGet) -> None:
-        devices = await database_sync_to_async(selectors.certs_for)(
-            party=self.party, device_ids=frame.device_ids
-        )
+        devices = await db_call(selectors.certs_for)(party=self.party, device_ids=frame.device_ids)
         await self.send_frame(f.Certs(ref=frame.ref, certs=[d.certificate() for d in devices]))
 
     async def on_ping(self, frame: f.Ping) -> None:
-        orders = await database_sync_to_async(selectors.last_orders)(list(self.backlog_upto))
+        orders = await db_call(selectors.last_orders)(list(self.backlog_upto))
         await self.send_frame(f.Pong(ref=frame.ref, last_orders=orders))
 
     # -- live items from the channel layer -------------------------------------------

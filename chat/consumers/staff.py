@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chat import selectors
 from chat.consumers.base import ProtocolConsumer, group_change, hello_frame
 from chat.crypto import suite1
 from chat.crypto.commits import Commit, Wrap
+from chat.db import db_call
 from chat.events import STAFF_GROUP, events_publish, staff_user_group
 from chat.hooks import hook_events
 from chat.models import Device
@@ -71,7 +71,7 @@ class StaffConsumer(ProtocolConsumer):
         """Presence hook (ops/README.md): this person's dashboard connected, is alive, or
         closed. Only staff devices count; interpreters are not routed to."""
         try:
-            events = await database_sync_to_async(hook_events)(
+            events = await db_call(hook_events)(
                 "CHAT_STAFF_PRESENCE_HOOK",
                 user_id=self.scope["user"].pk,
                 event=event,
@@ -83,7 +83,7 @@ class StaffConsumer(ProtocolConsumer):
         await events_publish(events)
 
     async def on_device_auth(self, frame: f.DeviceAuth) -> None:
-        device = await database_sync_to_async(device_authenticate)(
+        device = await db_call(device_authenticate)(
             user_id=self.scope["user"].pk,
             device_id=frame.device_id,
             nonce=self.nonce,
@@ -98,14 +98,14 @@ class StaffConsumer(ProtocolConsumer):
             await self.presence("connected")
             for group in self.staff_groups():
                 await group_change(self.channel_layer.group_add, group, self.channel_name)
-        team_keys = await database_sync_to_async(selectors.team_keys_for_device)(device)
+        team_keys = await db_call(selectors.team_keys_for_device)(device)
         await self.send_frame(
             f.DeviceReady(
                 ref=frame.ref,
                 device_id=str(device.pk),
                 role=device.role,
                 cert=device.certificate(),
-                admin_pk=await database_sync_to_async(admin_public_key)(),
+                admin_pk=await db_call(admin_public_key)(),
                 team_keys=[
                     f.TeamKeyForDevice(announcement=key.announcement(), wrap=wrap)
                     for key, wrap in team_keys
@@ -123,15 +123,13 @@ class StaffConsumer(ProtocolConsumer):
     async def on_list(self, frame: f.ConversationList) -> None:
         if not self.party.is_staff:
             raise ProtocolError(ErrorCode.FORBIDDEN, "staff only", ref=frame.ref)
-        rows = await database_sync_to_async(selectors.conversations_recent)()
+        rows = await db_call(selectors.conversations_recent)()
         await self.send_frame(
             f.ConversationListed(ref=frame.ref, conversations=[summary(c) for c in rows])
         )
 
     async def on_subscribe(self, frame: f.ConversationSubscribe) -> None:
-        conversation = await database_sync_to_async(self.readable_conversation)(
-            frame.conversation_id
-        )
+        conversation = await db_call(self.readable_conversation)(frame.conversation_id)
         if conversation is None:
             raise ProtocolError(
                 ErrorCode.FORBIDDEN, "not allowed on this conversation", ref=frame.ref

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
 from chat.consumers.base import ProtocolConsumer, group_change
+from chat.db import db_call
 from chat.events import VISITORS_GROUP, events_publish
 from chat.hooks import hook
 from chat.parties import visitor_party
@@ -57,7 +57,7 @@ class VisitorConsumer(ProtocolConsumer):
         if provider is None:
             return
         try:
-            status = await database_sync_to_async(provider)(now=timezone.now())
+            status = await db_call(provider)(now=timezone.now())
         except Exception as exc:  # noqa: BLE001 — the chat works without it
             logger.error("status provider failed: %s", type(exc).__name__)
             return
@@ -72,7 +72,7 @@ class VisitorConsumer(ProtocolConsumer):
             raise ProtocolError(ErrorCode.FORBIDDEN, "not your conversation", ref=ref)
 
     async def on_open(self, frame: f.ConversationOpen) -> None:
-        opened = await database_sync_to_async(conversation_open)(
+        opened = await db_call(conversation_open)(
             suite=frame.suite,
             language=frame.language,
             campaign=frame.campaign,
@@ -96,7 +96,7 @@ class VisitorConsumer(ProtocolConsumer):
         await events_publish(opened.events)  # routing: the conversation joined the queue
 
     async def on_resume(self, frame: f.ConversationResume) -> None:
-        conversation, admin_key, team_key = await database_sync_to_async(conversation_resume)(
+        conversation, admin_key, team_key = await db_call(conversation_resume)(
             token=frame.token, now=timezone.now()
         )
         conversation_id = str(conversation.pk)

@@ -348,7 +348,8 @@ async def test_a_flood_is_answered_with_rate_limited_and_a_retry_time(sockets, h
         if isinstance(frame, f.Pong | f.Error):
             answers.append(frame)
     errors = [frame for frame in answers if isinstance(frame, f.Error)]
-    assert isinstance(answers[0], f.Pong)
+    # The refusals are immediate and may overtake the answer to an earlier frame.
+    assert any(isinstance(frame, f.Pong) and frame.ref == "p0" for frame in answers)
     assert len(errors) >= 5  # at most a token or two come back while the test runs
     assert {error.code for error in errors} == {"rate_limited"}
     assert all(0 < error.retry_after_ms <= 1000 for error in errors)
