@@ -8,6 +8,7 @@ import traceback
 from typing import Any
 
 import msgspec
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -102,6 +103,17 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def send_frame(self, frame: f.ServerFrame) -> None:
         await self.send(text_data=frame_encode(frame))
+
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch without its ``close_old_connections`` hop before every
+        message: that hop goes through the one thread-sensitive thread and was a third of
+        the event loop's time under load (bench/ profile), once per frame and per live
+        item delivered. The ORM runs only in chat/db.py's threads, which close old
+        connections around each call themselves."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Check a frame and queue it for this socket's frame task.
