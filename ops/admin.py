@@ -123,3 +123,7 @@ if admin.site.is_registered(User):
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
     inlines = [*UserAdmin.inlines, StaffProfileInline]
+
+
+# The canned replies (issue 5) register their own admin.
+import ops.canned.admin  # noqa: E402, F401

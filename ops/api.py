@@ -27,6 +27,7 @@ from chat.crypto.schema import PublicKey, Role, SafeInt, Signature, Uuid, WrapBy
 from chat.models import AdminKey, Device, TeamKey, unix
 from chat.services.devices import device_certify, device_revoke
 from ops import errors, selectors, services
+from ops.canned import errors as canned_errors
 from ops.models import StaffProfile
 
 # -- errors -------------------------------------------------------------------------------
@@ -94,6 +95,22 @@ ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
         _("This conversation has moved on meanwhile. The dashboard will refresh."),
     ),
     errors.RotaInvalid: (400, "rota_invalid", _("This rota entry is not valid.")),
+    # Canned replies (ops/api_canned.py): the answer lists the problems too.
+    canned_errors.CannedInvalid: (
+        400,
+        "canned_invalid",
+        _("This canned reply is not valid: see what is wrong below."),
+    ),
+    canned_errors.ShortcutTaken: (
+        409,
+        "shortcut_taken",
+        _("Another canned reply already has this shortcut."),
+    ),
+    canned_errors.LibraryImportRefused: (
+        400,
+        "import_invalid",
+        _("Nothing was imported: the file has problems, listed below."),
+    ),
 }
 
 

@@ -291,3 +291,8 @@ class ShiftEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instance_key} {self.kind}"
+
+
+# Canned replies (issue 5) live in their own package; imported here so they are models of
+# this app (migrations, admin).
+from ops.canned.models import CannedReply, CannedText, CannedVariable  # noqa: E402, F401

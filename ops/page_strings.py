@@ -69,6 +69,58 @@ def staff_app() -> dict[str, str]:
         "composer.not_on_shift": _("you are not on a shift open now."),
         "composer.sent_unclaimed": _("Sent. The conversation stays in the queue: {reason}"),
         **dashboard(),
+        **canned_picker(),
+    }
+
+
+def canned_picker() -> dict[str, str]:
+    """The canned-reply picker of the conversation view (ops/static/ops/canned-picker.js)."""
+    return {
+        "canned.none": _("No canned reply matches. Escape closes this list."),
+        "canned.unreviewed": _("not reviewed"),
+        "canned.missing": _("No text in {language} yet."),
+        "canned.missing_picked": _(
+            "{shortcut} has no text in {language} yet: nothing was inserted. Write it "
+            "yourself, or insert another language on purpose."
+        ),
+        "canned.insert_reference": _("Insert the text in {language}"),
+        "canned.fill_in": _("Fill in {names} before sending (no value is set for it)."),
+    }
+
+
+def canned() -> dict[str, str]:
+    """The canned replies' page (ops/static/ops/canned.js)."""
+    return {
+        **common(),
+        "canned.count": _("{n} replies, {unreviewed} not reviewed by the medical staff."),
+        "canned.missing_none": _("all languages"),
+        "canned.missing_list": _("Missing: {languages}"),
+        "canned.reviewed": _("reviewed"),
+        "canned.unreviewed": _("not reviewed"),
+        "canned.edit": _("Edit"),
+        "canned.edit_label": _("Edit /{shortcut}"),
+        "canned.delete": _("Delete"),
+        "canned.delete_confirm": _("Delete /{shortcut} in every language?"),
+        "canned.deleted": _("/{shortcut} deleted."),
+        "canned.saved": _("/{shortcut} saved."),
+        "canned.new": _("New canned reply"),
+        "canned.change": _("Change /{shortcut}"),
+        "canned.text_in": _("Text in {language}"),
+        "canned.title_in": _("Title in {language} (optional, to find it in that language)"),
+        "canned.empty_text": _("Not written yet: staff will be told, nothing is replaced."),
+        "canned.variables_saved": _("Values saved."),
+        "canned.every_language": _("every language"),
+        "canned.remove": _("Remove"),
+        "canned.variable": _("Variable"),
+        "canned.language": _("Language"),
+        "canned.value": _("Value"),
+        "canned.imported": _(
+            "Imported: {created} new, {updated} changed, {unchanged} unchanged, {deleted} deleted."
+        ),
+        "canned.import_problems": _("Nothing was imported. Problems in the file:"),
+        "canned.problem_row": _("row {row} {shortcut} {field}: {message}"),
+        "canned.choose_file": _("Choose a .json or .csv file first."),
+        "canned.none": _("No canned reply matches."),
     }
 
 

@@ -4,7 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import set_language
 
-from ops import api, api_rota, api_routing, views
+from ops import api, api_canned, api_rota, api_routing, views
+from ops.canned import views as canned_views
 
 app_name = "ops"
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("staff/", views.staff_app, name="app"),
     path("staff/setup/", views.staff_setup, name="setup"),
     path("staff/rota/", views.staff_rota, name="rota"),
+    path("staff/canned/", canned_views.canned_page, name="canned"),
     # The JSON API (ops/api.py).
     path("staff/api/devices", api.devices_register, name="api-devices"),
     path("staff/api/devices/<uuid:device_id>", api.device_detail, name="api-device"),
@@ -76,4 +78,10 @@ urlpatterns = [
     path("staff/api/rota/closures/<int:entry_id>", api_rota.closure, name="api-rota-closure"),
     path("staff/api/staff", api_rota.staff_list, name="api-staff"),
     path("staff/api/staff/<int:user_id>", api_rota.staff_update, name="api-staff-member"),
+    # Canned replies (ops/api_canned.py).
+    path("staff/api/canned", api_canned.library, name="api-canned"),
+    path("staff/api/canned/<int:reply_id>", api_canned.reply, name="api-canned-reply"),
+    path("staff/api/canned/variables", api_canned.variables_put, name="api-canned-variables"),
+    path("staff/api/canned/export", api_canned.library_export, name="api-canned-export"),
+    path("staff/api/canned/import", api_canned.library_import, name="api-canned-import"),
 ]

@@ -21,6 +21,13 @@ DEFAULT_LANGUAGE = "fr"
 WIDGET_LANGUAGES: tuple[tuple[str, str], ...] = (
     ("fr", "Français"),
     ("en", "English"),
+    ("bg", "Български"),
+    ("ro", "Română"),
+    ("ru", "Русский"),
+    ("es", "Español"),
+    ("pt", "Português"),
+    # Simplified Chinese: "zh-CN", "zh-Hans", "zh-TW"… all land here (primary subtag).
+    ("zh", "中文"),
 )
 
 

@@ -51,3 +51,39 @@ def test_the_compiled_django_translations_are_up_to_date(tmp_path):
         compiled = tmp_path / "django.mo"
         subprocess.run(["msgfmt", "-o", str(compiled), str(po)], check=True)
         assert compiled.read_bytes() == po.with_suffix(".mo").read_bytes(), po
+
+
+def test_the_visitor_side_speaks_the_eight_languages_of_the_design():
+    assert LANGUAGES == ["fr", "en", "bg", "ro", "ru", "es", "pt", "zh"]
+
+
+# Allowed to equal the English: a format, and words French and English share
+# ("Conversation", "police").
+SAME_EVERYWHERE = {"announce_message", "conversation", "emergency.17"}
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
+def test_every_catalogue_is_translated_not_copied(language):
+    english = catalogue("en")
+    copied = [
+        key
+        for key, value in catalogue(language).items()
+        if key != "_meta" and key not in SAME_EVERYWHERE and value == english[key]
+    ]
+    assert copied == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_language_switch_is_findable_from_any_language(language):
+    label = catalogue(language)["language_label"]
+    assert label == "Language" if language == "en" else label.endswith(" / Language")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_has_its_server_side_translation(language):
+    if language == "en":  # the source language of the templates
+        return
+    po = WIDGET_DIR / "locale" / language / "LC_MESSAGES" / "django.po"
+    text = po.read_text("utf-8")
+    assert 'msgstr ""\n\n' not in text.split("\n\n", 1)[1], "an untranslated string"
+    assert po.with_suffix(".mo").exists()

@@ -126,7 +126,16 @@ def test_the_configuration_pins_the_admin_fingerprint_and_names_the_campaign(cli
     assert config["exit_path"] == "/bye"
     assert config["layout"] == "page"
     assert config["partner_origins"] == []
-    assert [code for code, _ in config["languages"]] == ["fr", "en"]
+    assert [code for code, _ in config["languages"]] == [
+        "fr",
+        "en",
+        "bg",
+        "ro",
+        "ru",
+        "es",
+        "pt",
+        "zh",
+    ]
 
 
 @pytest.mark.parametrize("path", ["/c/old-sticker-2019", "/c/", "/c/" + "x" * 40])
@@ -171,11 +180,32 @@ def test_an_english_browser_gets_english(client, helpline):
     assert "Quick exit" in response.content.decode()
 
 
-def test_a_language_we_do_not_have_yet_falls_back_to_the_next_choice(client, helpline):
-    response = client.get(f"/c/{helpline.campaign}", HTTP_ACCEPT_LANGUAGE="bg,en;q=0.8")
-    assert widget_config(response)["language"] == "en"
-    response = client.get(f"/c/{helpline.campaign}", HTTP_ACCEPT_LANGUAGE="bg,ro;q=0.8")
+def test_a_language_we_do_not_have_falls_back_to_the_next_choice(client, helpline):
+    response = client.get(f"/c/{helpline.campaign}", HTTP_ACCEPT_LANGUAGE="uk,ru;q=0.8")
+    assert widget_config(response)["language"] == "ru"
+    response = client.get(f"/c/{helpline.campaign}", HTTP_ACCEPT_LANGUAGE="ar,tr;q=0.8")
     assert widget_config(response)["language"] == "fr"
+
+
+@pytest.mark.parametrize(
+    ("header", "language", "text"),
+    [
+        ("bg-BG,bg;q=0.9", "bg", "Бърз изход"),
+        ("ro-RO", "ro", "Ieșire rapidă"),
+        ("ru", "ru", "Быстрый выход"),
+        ("es-ES", "es", "Salida rápida"),
+        ("pt-BR", "pt", "Saída rápida"),
+        ("zh-CN,zh;q=0.9", "zh", "快速离开"),
+    ],
+)
+def test_a_browser_in_another_of_our_languages_gets_the_page_in_it(
+    client, helpline, header, language, text
+):
+    response = client.get(f"/c/{helpline.campaign}", HTTP_ACCEPT_LANGUAGE=header)
+    assert page(response).html_lang == language
+    assert widget_config(response)["language"] == language
+    assert response["Content-Language"] == language
+    assert text in response.content.decode()
 
 
 def test_the_lang_parameter_wins_over_the_browser(client, helpline):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from io import StringIO
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -50,6 +52,7 @@ class Command(BaseCommand):
             now=clock.now(),
             open_now=not without_open_shift,
         )
+        call_command("canned_load", stdout=StringIO())  # the starter library (ops/canned/)
         self.announce(json.loads(info_path.read_text()), url)
 
     def seed(self, demo_dir: Path, info_path: Path) -> None:

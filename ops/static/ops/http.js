@@ -49,12 +49,15 @@ export async function api(path, { method = "GET", body = undefined } = {}) {
     data = null;
   }
   if (!response.ok) {
-    throw new ApiError(
+    const error = new ApiError(
       response.status,
       data?.error ?? "http_" + response.status,
       data?.message ?? t("error.generic"),
       typeof data?.detail === "string" ? data.detail : "",
     );
+    // What is wrong, field by field, when the API says it (canned replies).
+    if (Array.isArray(data?.problems)) error.problems = data.problems;
+    throw error;
   }
   return data;
 }

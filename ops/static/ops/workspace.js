@@ -11,6 +11,7 @@
  */
 
 import { StaffSession } from "../chat/protocol/staff.js";
+import { CannedPicker } from "./canned-picker.js";
 import { Dashboard } from "./dashboard.js";
 import { ApiError } from "./http.js";
 import { byId, el, replaceChildren } from "./elements.js";
@@ -93,11 +94,23 @@ export class Workspace {
 
   /** Handlers are assigned, not added: a workspace started again replaces them. */
   bind() {
+    // Interpreters do not answer with the helpline's templates (the API refuses them).
+    if (this.role !== "interpreter" && !this.picker) {
+      this.picker = new CannedPicker({
+        input: byId("composer-text"),
+        conversation: () => this.selected,
+        nextOpening: () => this.dashboard.state.nextOpening,
+      });
+    }
     byId("composer").onsubmit = (event) => {
       event.preventDefault();
       this.send();
     };
     byId("composer-text").onkeydown = (event) => {
+      if (this.picker?.keydown(event)) {
+        event.preventDefault();
+        return;
+      }
       // Enter and Ctrl+Enter send; Shift+Enter is a new line; Escape leaves the field.
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -251,6 +264,7 @@ export class Workspace {
         this.inbox.conversations.get(conversationOrId) ??
         this.conversationEnsure(route ?? { conversation_id: conversationOrId });
     }
+    if (this.selected !== conversation) this.picker?.reset();
     this.selected = conversation;
     byId("conversation-none").hidden = true;
     byId("conversation-open").hidden = false;
@@ -386,6 +400,12 @@ export class Workspace {
       problem.hidden = false;
       return;
     }
+    const unfilled = this.picker?.problemOf(text);
+    if (unfilled) {
+      problem.textContent = unfilled;
+      problem.hidden = false;
+      return; // a canned reply's {variable} still to fill in by hand
+    }
     problem.hidden = true;
     problem.classList.replace("notice-warn", "notice-error");
     const claim = await this.claimBeforeSending(conversation);
@@ -395,6 +415,7 @@ export class Workspace {
       return; // the text stays in the field
     }
     input.value = "";
+    this.picker?.reset();
     const key = this.inbox.sending(conversation, text);
     this.renderConversation(conversation, { scroll: true });
     this.renderList();
