@@ -1,11 +1,11 @@
 """A private PostgreSQL cluster for one bench run (initdb + pg_ctl on a free port).
 
-Why not just a database on the shared server: with ``CONN_MAX_AGE=0`` (the default)
-every ORM call opens a new backend that lives a few milliseconds, so sampling the
-backends of pg_stat_activity misses most of PostgreSQL's work. In a private cluster the
-postmaster reaps only our backends, and its children's CPU (``cutime``/``cstime``) plus
-its live children give the whole cost. Other engineers' test runs on the shared server
-then do not share our WAL either.
+Why not just a database on the shared server: with ``DATABASE_CONN_MAX_AGE=0`` every ORM
+call opens a new backend that lives a few milliseconds, so sampling the backends of
+pg_stat_activity misses most of PostgreSQL's work. In a private cluster the postmaster
+reaps only our backends, and its children's CPU (``cutime``/``cstime``) plus its live
+children give the whole cost, whatever the settings. Other engineers' test runs on the
+shared server then do not share our WAL either.
 
 Settings are initdb's defaults (fsync and synchronous_commit on, shared_buffers 128 MB,
 autovacuum on), as a small production server would start; only ``max_connections``

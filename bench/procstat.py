@@ -2,7 +2,7 @@
 
 CPU is counted per group ("server", "redis", "postgres", "loadgen") as user + system
 seconds. A process may carry its reaped children's time too (the postmaster: its
-backends come and go with every ORM call when ``CONN_MAX_AGE=0``), so a group's total
+backends come and go with every ORM call with ``DATABASE_CONN_MAX_AGE=0``), so a group's total
 is the sum over its processes of own time, reaped children's time when asked for, and
 the time of their live children. On a shared, noisy machine CPU time still holds where
 wall-clock throughput does not.

@@ -289,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {
             "CHAT_RATE_PER_SECOND": BENCH_RATE,
             "CHAT_RATE_BURST": BENCH_RATE,
-            "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "0 (default)"),
+            "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "600 (default)"),
+            "CHAT_DB_THREADS": os.environ.get("CHAT_DB_THREADS", "8 (default)"),
         },
     }
     try:

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.functions import Greatest
 
@@ -76,15 +76,8 @@ def visitor_wrote(*, conversation_id: str, order: int, now: datetime) -> list[Ev
     """The visitor wrote: dashboards update the conversation's row (waiting, unread).
     A closed conversation the visitor writes in again goes back to the queue."""
     at = clock.shifted(now)
-    # The common case in one UPDATE and one SELECT without a join: this runs inside the
-    # transaction of every visitor message.
-    moved = (
-        Route.objects.filter(pk=conversation_id)
-        .exclude(state=Route.State.CLOSED)
-        .update(visitor_last_order=Greatest(F("visitor_last_order"), order))
-    )
-    if moved:
-        route = Route.objects.filter(pk=conversation_id).first()
+    route = route_unread_move(conversation_id, order)
+    if route is not None:  # the common case, in one statement
         return [staff_events.queue_changed(route, last_order=order)]
     Route.objects.filter(pk=conversation_id).update(
         visitor_last_order=Greatest(F("visitor_last_order"), order)
@@ -104,6 +97,21 @@ def visitor_wrote(*, conversation_id: str, order: int, now: datetime) -> list[Ev
     if reopened:
         return route_queued(route, at=at)
     return [staff_events.queue_changed(route)]
+
+
+def route_unread_move(conversation_id: str, order: int) -> Route | None:
+    """Raise the visitor's last order of a route that is not closed, in one
+    ``UPDATE … RETURNING`` (this runs in the transaction of every visitor message); None
+    when there is no such route."""
+    table = connection.ops.quote_name(Route._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET visitor_last_order = CASE WHEN visitor_last_order < %s"  # noqa: S608
+        " THEN %s ELSE visitor_last_order END WHERE conversation_id = %s AND state <> %s"
+        " RETURNING *"
+    )
+    pk = Route._meta.pk.get_db_prep_value(conversation_id, connection)
+    rows = list(Route.objects.raw(sql, [order, order, pk, Route.State.CLOSED]))
+    return rows[0] if rows else None
 
 
 def campaign_skill(code: str) -> str:
