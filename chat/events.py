@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 import uuid
 
@@ -45,6 +46,21 @@ def conversation_group(conversation_id: str) -> str:
 def staff_user_group(user_id: int) -> str:
     """Every staff socket of one person (their tabs and devices)."""
     return f"staff.user.{int(user_id)}"
+
+
+# -- issue 10: closing staff sockets at once (chat/consumers/staff_session.py) ----------
+
+
+def staff_device_group(device_id: str) -> str:
+    """Every staff socket authenticated as one device: told `device.revoked`."""
+    return f"staff.device.{uuid.UUID(str(device_id)).hex}"
+
+
+def staff_session_group(session_key: str) -> str:
+    """Every staff socket riding on one Django session: told `session.ended`. Named by a
+    hash, so the session key itself never reaches Redis."""
+    digest = hashlib.sha256(session_key.encode()).hexdigest()[:32]
+    return f"staff.session.{digest}"
 
 
 def envelope_event(envelope, accepted: EnvelopeAccepted, origin: str) -> Event:

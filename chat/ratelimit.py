@@ -29,3 +29,65 @@ class TokenBucket:
 
     def retry_after_ms(self) -> int:
         return max(1, math.ceil((1 - self.tokens) / self.rate * 1000))
+
+
+# -- issue 10: limits that several sockets share, in this process's memory only ----------
+# Nothing is stored about who writes: a conversation id (random, already in memory for
+# the sockets that follow it) and counts. Each `serve` process keeps its own, so with N
+# processes the ceiling is N times the setting: still bounded, and nothing to leak.
+
+SHARED_BUCKETS_MAX = 10_000
+
+
+class SharedBuckets:
+    """One token bucket per key (a conversation id), shared by every socket of this
+    process that writes with that key: a second socket on the same conversation does not
+    double its allowance. Full buckets are forgotten when the table grows."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def take(self, key: str, *, rate: float, burst: int) -> int | None:
+        """None if allowed; else how many milliseconds until it would be."""
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            if len(self.buckets) >= SHARED_BUCKETS_MAX:
+                self.prune()
+            bucket = self.buckets[key] = TokenBucket(rate=rate, burst=burst, clock=self.clock)
+        if bucket.take():
+            return None
+        return bucket.retry_after_ms()
+
+    def prune(self) -> None:
+        now = self.clock()
+        for key, bucket in list(self.buckets.items()):
+            if bucket.tokens + (now - bucket.updated) * bucket.rate >= bucket.burst:
+                del self.buckets[key]
+        if len(self.buckets) >= SHARED_BUCKETS_MAX:  # all busy: a flood; start afresh
+            self.buckets.clear()
+
+
+# Frames that write in a conversation, per conversation (CHAT_CONVERSATION_RATE_*).
+conversation_buckets = SharedBuckets()
+# New conversations opened through this process, all visitors together
+# (CHAT_OPENS_PER_MINUTE): a flood of openings fills neither the database nor the queue.
+opens_buckets = SharedBuckets()
+OPENS_KEY = "opens"
+
+
+def conversation_frame_admit(conversation_id: str) -> int | None:
+    from django.conf import settings
+
+    return conversation_buckets.take(
+        conversation_id,
+        rate=settings.CHAT_CONVERSATION_RATE_PER_SECOND,
+        burst=settings.CHAT_CONVERSATION_RATE_BURST,
+    )
+
+
+def conversation_open_admit() -> int | None:
+    from django.conf import settings
+
+    per_minute = settings.CHAT_OPENS_PER_MINUTE
+    return opens_buckets.take(OPENS_KEY, rate=per_minute / 60, burst=per_minute)

@@ -153,7 +153,8 @@ INSTALLED_APPS = [
     # First, so that its runserver replaces Django's and its Twisted reactor is
     # installed before anything else imports Twisted.
     "daphne",
-    "django.contrib.admin",
+    # django.contrib.admin behind the staff sign-in and its second factor (issue 10).
+    "ops.auth.admin_config.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -163,6 +164,14 @@ INSTALLED_APPS = [
     "chat",
     "ops",
     "widget",
+    # --- staff authentication and audit (issue 10) ---
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "ops.auth",
+    "audit",
+    # --- end of staff authentication and audit ---
 ]
 
 MIDDLEWARE = [
@@ -174,8 +183,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # --- staff authentication (issue 10): which second factor verified the session
+    # (django-otp), then no session counts unless it went through both factors and is
+    # still on record (ops/auth/middleware.py) ---
+    "django_otp.middleware.OTPMiddleware",
+    "ops.auth.middleware.StaffSessionMiddleware",
+    # --- end of staff authentication ---
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -234,20 +251,84 @@ LOGIN_URL = "ops:login"
 LOGIN_REDIRECT_URL = "/staff/"
 LOGOUT_REDIRECT_URL = "ops:login"
 
-# Production toggles, all off by default so the embedded default works over plain HTTP
-# on 127.0.0.1. Behind the TLS-terminating proxy of docker-compose.yml turn them on:
-# SECURE_SSL_REDIRECT, SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE to `true`,
-# SECURE_HSTS_SECONDS to e.g. 31536000 once HTTPS is known to work, and
-# TRUST_X_FORWARDED_PROTO to `true` so Django knows the request came in over HTTPS
-# (only behind a proxy that always sets that header itself).
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+# --- Production profile (issue 10) -------------------------------------------------------
+# PRODUCTION=true turns every transport protection on at once, behind the TLS-terminating
+# proxy of docker-compose.yml; `manage.py check --deploy` is then clean (a test runs it).
+# Each one can still be set on its own. Off by default, so the embedded default works
+# over plain HTTP on 127.0.0.1. TRUST_X_FORWARDED_PROTO tells Django the request came in
+# over HTTPS: only behind a proxy that always sets that header itself.
+PRODUCTION = env_bool("PRODUCTION", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when PRODUCTION is on")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
+# A year of HSTS, subdomains included, preload-ready (the header alone submits nothing).
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The container health check asks over plain HTTP from inside the container.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+X_FRAME_OPTIONS = "DENY"
+
+# --- Staff authentication (issue 10; ops/auth/, docs/threat-model.md) ------------------
+# Password, then a second factor (TOTP, or a one-time recovery code), for every account:
+# a session exists only once both are done (ops/auth/views.py), and the middleware
+# drops any session that is not on record as such (ops/auth/middleware.py).
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Idle expiry: every request pushes the end of the session this far away. An open staff
+# socket is not a request: it keeps working until it reconnects, and is closed at once
+# on sign-out, sign-out everywhere and device revocation (chat/consumers/staff_session.py).
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 8 * 3600, minimum=300)
+SESSION_COOKIE_AGE = STAFF_SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+# How long the step between the password and the second factor may take.
+STAFF_SECOND_FACTOR_SECONDS = env_int("STAFF_SECOND_FACTOR_SECONDS", 300, minimum=60)
+STAFF_RECOVERY_CODES = 10
+# django-otp: the issuer authenticator apps show; secrets hidden in the admin; throttling
+# after a wrong code (1, 2, 4, 8 ... seconds, capped by django-otp).
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Helpline")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# django-axes: lock a username (never an address: none is stored or even seen, DESIGN
+# §2) after AXES_FAILURE_LIMIT wrong passwords, for AXES_COOLOFF_MINUTES, not extended
+# by tries during the lock and never permanent, so an attacker cannot keep a colleague
+# out for longer than one cool-off per burst; the page says when to try again. Nothing
+# but the username and a count is stored (ops/auth/lockout.py).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=3)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+AXES_HANDLER = "ops.auth.lockout.UsernameOnlyHandler"
+AXES_CLIENT_IP_CALLABLE = "ops.auth.lockout.client_address_none"
+AXES_CLIENT_STR_CALLABLE = "ops.auth.lockout.client_str"
+AXES_LOCKOUT_CALLABLE = "ops.auth.views.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "next"]
+SILENCED_SYSTEM_CHECKS = [
+    # "AXES_LOCKOUT_PARAMETERS does not contain 'ip_address'": on purpose, see above.
+    "axes.W006",
+]
+# The audit log (audit/): who did what and when, never content; deleted after this.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365, minimum=1)
+# /.well-known/security.txt (RFC 9116): where to report a vulnerability, and until when
+# that is true (an ISO 8601 date or time; empty: 180 days from today, and a deploy check
+# warns). Contacts are URIs: mailto:, https:, tel:.
+SECURITY_TXT_CONTACT = env_list("SECURITY_TXT_CONTACT", [])
+SECURITY_TXT_EXPIRES = env_str("SECURITY_TXT_EXPIRES", "")
+SECURITY_TXT_LANGUAGES = "fr, en"
+# --- end of staff authentication --------------------------------------------------------
 
 # --- Languages and time ----------------------------------------------------------------
 
@@ -304,6 +385,8 @@ LOGGING = {
         "daphne": {"handlers": ["console"], "level": FRAMEWORK_LOG_LEVEL, "propagate": False},
         "chat": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "ops": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # django-axes logs every sign-in at INFO (naming no client: ops/auth/lockout.py).
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # INFO at least: this is where channels_redis reports messages it dropped.
         "channels_redis": {
             "handlers": ["console"],
@@ -321,6 +404,14 @@ CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 65536, minimum=1024)
 # Per-connection token bucket for incoming frames.
 CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", 20, minimum=1)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 60, minimum=1)
+# Issue 10: per conversation, whatever the number of sockets writing in it (by default
+# what one socket may; chat/ratelimit.py), and new conversations per minute per process,
+# all visitors together (no address is ever seen, so none is counted).
+CHAT_CONVERSATION_RATE_PER_SECOND = env_int(
+    "CHAT_CONVERSATION_RATE_PER_SECOND", CHAT_RATE_PER_SECOND, minimum=1
+)
+CHAT_CONVERSATION_RATE_BURST = env_int("CHAT_CONVERSATION_RATE_BURST", CHAT_RATE_BURST, minimum=1)
+CHAT_OPENS_PER_MINUTE = env_int("CHAT_OPENS_PER_MINUTE", 60, minimum=1)
 # Expiry (DESIGN §6.5): only anonymous counts outlive these.
 CHAT_IDLE_EXPIRY_DAYS = env_int("CHAT_IDLE_EXPIRY_DAYS", 30, minimum=1)
 CHAT_CLOSED_EXPIRY_DAYS = env_int("CHAT_CLOSED_EXPIRY_DAYS", 7, minimum=0)
@@ -335,6 +426,13 @@ CHAT_CONVERSATION_OPENED_HOOK = "ops.routing.conversation_opened"
 CHAT_VISITOR_WROTE_HOOK = "ops.routing.visitor_wrote"
 CHAT_STATUS_PROVIDER = "ops.availability.helpline_status"
 CHAT_STAFF_PRESENCE_HOOK = "ops.presence.staff_socket"
+# Issue 10: a staff socket's session must be fully signed in (both factors) and on
+# record; the device it proves is bound to it (chat/consumers/staff_session.py).
+CHAT_STAFF_SESSION_CHECK = "ops.auth.sessions.staff_socket_session_valid"
+CHAT_STAFF_DEVICE_BOUND = "ops.auth.sessions.staff_socket_device_bound"
+# ... and an epoch that lets interpreter devices read is written to the audit log.
+CHAT_INTERPRETERS_IN_EPOCH_HOOK = "audit.services.interpreters_in_epoch"
+CHAT_CONVERSATIONS_DELETED_HOOK = "audit.services.conversations_deleted"
 CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
 
 # Routing (ops/README.md): give a new conversation (and a waiting one when a shift opens,
@@ -348,6 +446,9 @@ PERIODIC_JOBS = [
     ("chat.expiry.expiry_job", 60),
     # Shift opened / reminder / ended: status to visitors, hand-over (ops/jobs.py).
     ("ops.jobs.shifts_job", 30),
+    # Audit entries past AUDIT_RETENTION_DAYS; expired staff sessions (issue 10).
+    ("audit.jobs.audit_expire_job", 3600),
+    ("ops.auth.jobs.sessions_expire_job", 900),
 ]
 
 # --- Visitor widget (widget/) ----------------------------------------------------------

@@ -10,4 +10,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("ops.urls")),
     path("", include("widget.urls")),
+    # Issue 10: the second factor, account security, blocking, security.txt; the audit log.
+    path("", include("ops.auth.urls")),
+    path("", include("audit.urls")),
 ]

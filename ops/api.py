@@ -14,19 +14,24 @@ from functools import wraps
 from typing import Annotated, Any, TypeVar
 
 import msgspec
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+import audit
+from audit.models import Action
 from chat import errors as chat_errors
+from chat import selectors as chat_selectors
 from chat.crypto.certs import TeamKeyAnnouncement
 from chat.crypto.encoding import b64encode
 from chat.crypto.schema import PublicKey, Role, SafeInt, Signature, Uuid, WrapBytes
 from chat.models import AdminKey, Device, TeamKey, unix
-from chat.services.devices import device_certify, device_revoke
+from chat.services.devices import device_certify
 from ops import errors, selectors, services
+from ops.auth.sessions import staff_device_revoke
 from ops.canned import errors as canned_errors
 from ops.models import StaffProfile
 
@@ -353,9 +358,13 @@ def setup(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
 @api_view(method="POST", coordinator=True)
 def admin_key_install(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
     body = body_parse(request, AdminKeyBody)
-    admin_key = services.admin_key_install(
-        public_key=body.public_key, replace=body.replace, now=timezone.now()
-    )
+    with transaction.atomic():
+        existed = chat_selectors.admin_key_current() is not None
+        admin_key = services.admin_key_install(
+            public_key=body.public_key, replace=body.replace, now=timezone.now()
+        )
+        action = Action.ADMIN_KEY_REPLACED if existed else Action.ADMIN_KEY_INSTALLED
+        audit.record(request.user, action, target=bytes(admin_key.fingerprint).hex()[:16])
     return JsonResponse({"admin_key": admin_key_json(admin_key)}, status=201)
 
 
@@ -367,9 +376,16 @@ def device_certify_view(
     if selectors.device_get(str(device_id)) is None:
         raise errors.NotFound("no such device")
     now = timezone.now()
-    device = device_certify(
-        device_id=str(device_id), not_after=body.not_after, signature=body.signature, now=now
-    )
+    with transaction.atomic():
+        device = device_certify(
+            device_id=str(device_id), not_after=body.not_after, signature=body.signature, now=now
+        )
+        audit.record(
+            request.user,
+            Action.DEVICE_CERTIFIED,
+            target=str(device.pk),
+            details={"owner": device.user.get_username(), "role": device.role},
+        )
     return JsonResponse(device_view_json(selectors.device_view(device, now=now)))
 
 
@@ -377,16 +393,24 @@ def device_certify_view(
 def device_revoke_view(request: HttpRequest, profile: StaffProfile, device_id: Any) -> JsonResponse:
     if selectors.device_get(str(device_id)) is None:
         raise errors.NotFound("no such device")
-    changed = device_revoke(device_id=str(device_id), now=timezone.now())
+    # Issue 10: its sockets close and the sessions it proved end at once; audited.
+    changed = staff_device_revoke(device_id=str(device_id), actor=request.user, now=timezone.now())
     return JsonResponse({"device_id": str(device_id), "state": "revoked", "changed": changed})
 
 
 @api_view(method="POST", coordinator=True)
 def team_keys_publish(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
     body = body_parse(request, TeamKeyBody)
-    team_key = services.team_key_create(
-        announcement=body.announcement, wraps=dict(body.wraps), now=timezone.now()
-    )
+    with transaction.atomic():
+        team_key = services.team_key_create(
+            announcement=body.announcement, wraps=dict(body.wraps), now=timezone.now()
+        )
+        audit.record(
+            request.user,
+            Action.TEAM_KEY_PUBLISHED,
+            target=f"version {team_key.version}",
+            details={"wraps": len(body.wraps)},
+        )
     return JsonResponse(
         {"announcement": announcement_json(team_key), "wraps": len(body.wraps)}, status=201
     )
@@ -395,7 +419,14 @@ def team_keys_publish(request: HttpRequest, profile: StaffProfile) -> JsonRespon
 @api_view(method="POST", coordinator=True)
 def team_key_wrap_add(request: HttpRequest, profile: StaffProfile, version: int) -> JsonResponse:
     body = body_parse(request, TeamWrapBody)
-    services.team_key_wrap_give(
-        version=version, device_id=body.device_id, ciphertext=body.ct, now=timezone.now()
-    )
+    with transaction.atomic():
+        services.team_key_wrap_give(
+            version=version, device_id=body.device_id, ciphertext=body.ct, now=timezone.now()
+        )
+        audit.record(
+            request.user,
+            Action.TEAM_KEY_WRAP_ADDED,
+            target=f"version {version}",
+            details={"device": body.device_id},
+        )
     return JsonResponse({"version": version, "device_id": body.device_id}, status=201)

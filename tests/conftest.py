@@ -121,3 +121,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     marked running in the main thread for the rest of the session, and every later test
     that starts its own loop (pytest-asyncio, ``asyncio.run``) would then fail."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# -- issue 10: signing in takes a password and a second factor ---------------------------
+
+
+@pytest.fixture(autouse=True)
+def force_login_passes_both_factors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In tests, ``client.force_login(user)`` means "signed in", and signing in is the
+    password and the second factor: it leaves the session as the real sign-in does
+    (tests/two_factor.py). Tests of the sign-in itself go through its pages; tests from
+    the wrong side build a password-only session with ``client._login(user, backend)``."""
+    from django.test.client import ClientMixin
+
+    from tests.two_factor import two_factor_session
+
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):  # noqa: ANN001, ANN202
+        original(self, user, backend)
+        two_factor_session(self, user)
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)

@@ -46,6 +46,7 @@ async def smoke_round_trip(
     admin_fingerprint: bytes,
     say: Callable[[str], None] = lambda _: None,
     campaign: str | None = None,
+    totp_secret: str | None = None,
 ) -> SmokeReport:
     report = SmokeReport()
     timer = _Timer(report, say)
@@ -56,6 +57,7 @@ async def smoke_round_trip(
         device=device,
         admin_fingerprint=admin_fingerprint,
         auto_reconnect=False,
+        totp_secret=totp_secret,
     )
     timer.step(f"staff {username} signed in")
     await staff.start()

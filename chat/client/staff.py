@@ -45,8 +45,9 @@ class StaffClient(Session):
         device: DeviceKeys,
         admin_fingerprint: bytes | None,
         auto_reconnect: bool = True,
+        totp_secret: str | None = None,
     ) -> StaffClient:
-        cookie = staff_login(urls[0], username, password)
+        cookie = staff_login(urls[0], username, password, totp_secret)
         return cls(
             urls,
             device=device,

@@ -182,7 +182,9 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def refuse(self, exc: ProtocolError) -> None:
         self.refused_in_a_row += 1
-        retry = self.bucket.retry_after_ms() if exc.code == ErrorCode.RATE_LIMITED else None
+        retry = exc.retry_after_ms
+        if retry is None and exc.code == ErrorCode.RATE_LIMITED:
+            retry = self.bucket.retry_after_ms()
         await self.send_frame(
             f.Error(ref=exc.ref, code=exc.code.value, message=exc.message, retry_after_ms=retry)
         )

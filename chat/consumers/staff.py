@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from chat import selectors
 from chat.consumers.base import ProtocolConsumer, group_change, hello_frame
+from chat.consumers.staff_session import StaffSessionGuard
 from chat.crypto import suite1
 from chat.crypto.commits import Commit, Wrap
 from chat.db import db_call
@@ -27,7 +28,9 @@ CLOSE_NO_SESSION = 4401
 NONCE_LEN = 32
 
 
-class StaffConsumer(ProtocolConsumer):
+# StaffSessionGuard (issue 10): the session must be fully signed in and on record; a
+# revoked device or an ended session closes the socket at once.
+class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
     parser_factory = staticmethod(staff_parser)
     auth_frames = (f.DeviceAuth,)
     handlers = {
@@ -47,17 +50,24 @@ class StaffConsumer(ProtocolConsumer):
 
     def admitted(self) -> bool:
         user = self.scope.get("user")
-        return user is not None and user.is_authenticated and user.is_active
+        return (
+            user is not None
+            and user.is_authenticated
+            and user.is_active
+            and self.session_valid  # issue 10: both factors, still on record
+        )
 
     async def connect(self) -> None:
         self.interpreter_epochs: dict[str, set[int]] = {}
         self.nonce = suite1.random_bytes(NONCE_LEN)
+        self.session_valid = await self.session_admit()  # issue 10
         await super().connect()
 
     async def greet(self) -> None:
         await self.send_frame(hello_frame(self.nonce))
 
     async def disconnect(self, code: int) -> None:
+        await self.session_guard_leave()  # issue 10
         if self.party is not None and self.party.is_staff:
             for group in self.staff_groups():
                 await group_change(self.channel_layer.group_discard, group, self.channel_name)
@@ -83,13 +93,19 @@ class StaffConsumer(ProtocolConsumer):
         await events_publish(events)
 
     async def on_device_auth(self, frame: f.DeviceAuth) -> None:
-        device = await db_call(device_authenticate)(
-            user_id=self.scope["user"].pk,
-            device_id=frame.device_id,
-            nonce=self.nonce,
-            signature=frame.signature,
-            now=timezone.now(),
-        )
+        await self.device_watch(frame.device_id)  # issue 10: before the check
+        try:
+            device = await db_call(device_authenticate)(
+                user_id=self.scope["user"].pk,
+                device_id=frame.device_id,
+                nonce=self.nonce,
+                signature=frame.signature,
+                now=timezone.now(),
+            )
+        except Exception:
+            await self.device_unwatch()
+            raise
+        await self.device_bound(str(device.pk))  # issue 10: revoking it ends the session
         kind = STAFF if device.role == Device.Role.STAFF else INTERPRETER
         self.authenticated(Party(kind=kind, id=str(device.pk)))
         if kind == STAFF:

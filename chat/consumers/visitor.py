@@ -15,9 +15,12 @@ from chat.parties import visitor_party
 from chat.protocol import frames as f
 from chat.protocol.errors import ErrorCode, ProtocolError
 from chat.protocol.parse import visitor_parser
+from chat.ratelimit import conversation_frame_admit, conversation_open_admit
 from chat.services.conversations import conversation_open, conversation_resume
 
 logger = logging.getLogger(__name__)
+
+CONVERSATION_WRITES = (f.EnvelopeSend, f.CommitSubmit, f.ReceiptSend)
 
 
 class VisitorConsumer(ProtocolConsumer):
@@ -66,6 +69,34 @@ class VisitorConsumer(ProtocolConsumer):
     async def helpline_status(self, event: dict) -> None:
         """A status change, sent to VISITORS_GROUP by the staff side."""
         await self.send_frame(status_frame(event))
+
+    async def conversation_blocked(self, event: dict) -> None:
+        """Issue 10: staff blocked this conversation (ops/abuse.py): its token no longer
+        opens it. Say so, then close for good (4403: clients do not reconnect)."""
+        await self.send_frame(
+            f.Error(
+                code=ErrorCode.CONVERSATION_CLOSED.value,
+                message="the helpline ended this conversation",
+            )
+        )
+        await self.close(4403)
+
+    async def dispatch_frame(self, frame: f.ClientFrame) -> None:
+        """Issue 10: the limits sockets share (chat/ratelimit.py) — new conversations
+        per minute, and frames written per conversation however many sockets write."""
+        retry = None
+        if isinstance(frame, f.ConversationOpen) and self.party is None:
+            retry = conversation_open_admit()
+        elif isinstance(frame, CONVERSATION_WRITES) and self.party is not None:
+            retry = conversation_frame_admit(self.party.conversation_id)
+        if retry is not None:
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                "too many frames; slow down",
+                ref=frame.ref,
+                retry_after_ms=retry,
+            )
+        await super().dispatch_frame(frame)
 
     def conversation_check(self, conversation_id: str, ref: str | None) -> None:
         if self.party is None or conversation_id != self.party.conversation_id:

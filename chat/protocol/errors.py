@@ -32,11 +32,20 @@ class ErrorCode(StrEnum):
 class ProtocolError(Exception):
     """A frame is refused: answered with an error frame, the socket stays usable."""
 
-    def __init__(self, code: ErrorCode, message: str, *, ref: str | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        ref: str | None = None,
+        retry_after_ms: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.ref = ref
+        # With `rate_limited` from a limit other than the socket's own bucket.
+        self.retry_after_ms = retry_after_ms
 
 
 DOMAIN_ERROR_CODES: dict[type[domain.ChatError], ErrorCode] = {

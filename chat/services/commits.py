@@ -23,6 +23,7 @@ from chat.errors import (
     Forbidden,
     Unsupported,
 )
+from chat.hooks import hook
 from chat.models import Commit, Conversation, Device, TeamKey, Wrap
 from chat.parties import Party
 from chat.services.ordering import order_next
@@ -79,6 +80,12 @@ def commit_submit(
             raise CommitSignatureInvalid(str(exc)) from exc
         order, _ = order_next(conversation_id=conversation_id, now=now)
         commit_store(conversation, commit, digest, signature, wraps, order, now)
+        interpreters = [m.id for m in commit.members if m.kind not in ("team", "visitor")]
+        added = hook("CHAT_INTERPRETERS_IN_EPOCH_HOOK")
+        if interpreters and added is not None:
+            # The audit log (issue 10): in the transaction, so a rolled-back commit
+            # leaves no entry.
+            added(conversation_id=conversation_id, device_ids=interpreters, author=party.id)
     return CommitAccepted(order, commit, signature, wraps, duplicate=False)
 
 

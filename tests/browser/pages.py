@@ -11,6 +11,7 @@ from typing import Any
 
 from chat.crypto import suite1
 from chat.crypto.encoding import b64decode
+from tests.staff_sign_in import authenticators_set, browser_sign_in
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 DESKTOP = {"width": 1280, "height": 800}
@@ -32,7 +33,8 @@ def manage(env: dict[str, str], *arguments: str, stdin: str | None = None) -> No
 
 
 def staff_accounts_add(env: dict[str, str], nurse_label: str) -> None:
-    """claire, the coordinator, and nadia, a nurse; both with PASSWORD."""
+    """claire, the coordinator, and nadia, a nurse; both with PASSWORD and an
+    authenticator (tests/staff_sign_in.py)."""
     manage(
         env,
         *("staff_add", "claire", "--label", "Coordinatrice", "--coordinator", "--password-stdin"),
@@ -43,6 +45,7 @@ def staff_accounts_add(env: dict[str, str], nurse_label: str) -> None:
         *("staff_add", "nadia", "--label", nurse_label, "--password-stdin"),
         stdin=PASSWORD + "\n",
     )
+    authenticators_set(env, ["claire", "nadia"])
 
 
 class Watched:
@@ -84,9 +87,7 @@ class Watched:
     def login(self, url: str, username: str) -> None:
         self.page.goto(url + "/staff/")
         self.page.wait_for_url(re.compile(r"/staff/login/"))
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.press("#id_password", "Enter")
+        browser_sign_in(self.page, username, PASSWORD)
         self.page.wait_for_url(re.compile(r"/staff/$"))
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from chat.client import DeviceKeys, StaffClient
 from chat.client.http import staff_login
+from tests.staff_sign_in import authenticators_set, totp_secret_for
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -43,7 +44,9 @@ def shell(env: dict[str, str], code: str) -> str:
 
 
 def passwords_set(env: dict[str, str], usernames: list[str]) -> None:
-    """The demo's colleagues have no password (they do not sign in): give them one."""
+    """The demo's colleagues have no password (they do not sign in): give them one, and
+    an authenticator for the second factor."""
+    authenticators_set(env, usernames)
     shell(
         env,
         f"""
@@ -111,6 +114,7 @@ def colleague_client(
         [url],
         username=username,
         password=PASSWORD,
+        totp_secret=totp_secret_for(username),
         device=DeviceKeys.load(path),
         admin_fingerprint=fingerprint,
     )
@@ -119,9 +123,11 @@ def colleague_client(
 class StaffApi:
     """The staff JSON API from Python, signed in as one person (session + CSRF)."""
 
-    def __init__(self, url: str, username: str, password: str = PASSWORD) -> None:
+    def __init__(
+        self, url: str, username: str, password: str = PASSWORD, totp_secret: str | None = None
+    ) -> None:
         self.url = url
-        self.cookie = staff_login(url, username, password)
+        self.cookie = staff_login(url, username, password, totp_secret or totp_secret_for(username))
         jar = SimpleCookie()
         jar.load(self.cookie)
         self.csrf = jar["csrftoken"].value

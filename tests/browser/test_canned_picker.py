@@ -72,7 +72,9 @@ def test_staff_answer_a_bulgarian_visitor_with_prep_in_bulgarian(canned_helpline
     visitor, camille = browsers["visitor"], browsers["camille"]
     # The coordinator (the demo account) sets the testing centre: for every language,
     # and its own wording for Bulgarian.
-    coordinator = StaffApi(helpline.url, "demo", helpline.demo["password"])
+    coordinator = StaffApi(
+        helpline.url, "demo", helpline.demo["password"], helpline.demo["totp_secret"]
+    )
     status, _ = coordinator.call(
         "PUT",
         "/canned/variables",

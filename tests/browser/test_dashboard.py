@@ -46,6 +46,7 @@ from tests.browser.shift_setup import (
     passwords_set,
     shell,
 )
+from tests.staff_sign_in import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -278,13 +279,17 @@ def browsers(browser) -> Iterator[dict[str, Watched]]:
         watched.close()
 
 
-def dashboard_open(watched: Watched, helpline: ShiftHelpline, username: str, password: str) -> Any:
+def dashboard_open(
+    watched: Watched,
+    helpline: ShiftHelpline,
+    username: str,
+    password: str,
+    totp_secret: str | None = None,
+) -> Any:
     """Sign in, certify this browser (as demo_certify does), wait for the dashboard."""
     page = watched.page
     page.goto(helpline.url + "/staff/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.press("#id_password", "Enter")
+    browser_sign_in(page, username, password, totp_secret)
     page.wait_for_selector("#gate-pending", state="visible")
     browser_certify(helpline.env, username)
     page.click("#check-again")
@@ -319,7 +324,9 @@ def note_info(conversation_id: str, version: int) -> bytes:
 
 def test_a_shift_on_the_dashboard(shift_helpline, browsers, visitors, colleagues):
     helpline = shift_helpline
-    coordinator = StaffApi(helpline.url, "demo", helpline.demo["password"])
+    coordinator = StaffApi(
+        helpline.url, "demo", helpline.demo["password"], helpline.demo["totp_secret"]
+    )
     staff = {m["name"]: m["user_id"] for m in coordinator.ok("GET", "/staff")["staff"]}
 
     # The shift open now is the one that counts (no weekly slot carries it on), and
@@ -358,7 +365,9 @@ def test_a_shift_on_the_dashboard(shift_helpline, browsers, visitors, colleagues
 
     # The nurse's browser opens the dashboard: the shift, the team, the queue.
     nurse = browsers["nurse"]
-    page = dashboard_open(nurse, helpline, "demo", helpline.demo["password"])
+    page = dashboard_open(
+        nurse, helpline, "demo", helpline.demo["password"], helpline.demo["totp_secret"]
+    )
     page.wait_for_selector("#shift-line[data-open='mine']")
     assert OPEN_NOW in page.inner_text("#shift-line")
     assert re.search(r"Fin à \d\d:00, dans \d h \d\d", page.inner_text("#shift-remaining"))
@@ -554,9 +563,7 @@ def test_the_coordinator_edits_the_rota_and_refusals_show_by_their_fields(helpli
     page = coordinator.page
     try:
         page.goto(helpline.url + "/staff/login/")
-        page.fill("#id_username", "demo")
-        page.fill("#id_password", helpline.demo["password"])
-        page.press("#id_password", "Enter")
+        browser_sign_in(page, "demo", helpline.demo["password"], helpline.demo["totp_secret"])
         page.wait_for_url(re.compile(r"/staff/$"))
         page.click("a[href='/staff/rota/']")
         page.wait_for_selector("#rota[aria-busy='false']")

@@ -91,7 +91,7 @@ def staff_login(context, helpline) -> None:
     Django's CSRF check refuses.
     """
     demo = helpline.demo
-    cookie = http_staff_login(helpline.url, demo["username"], demo["password"])
+    cookie = http_staff_login(helpline.url, demo["username"], demo["password"], demo["totp_secret"])
     pairs = (part.split("=", 1) for part in cookie.split("; "))
     context.add_cookies([{"name": n, "value": v, "url": helpline.url} for n, v in pairs])
 
@@ -116,6 +116,7 @@ def python_staff(helpline, background):
         [helpline.url],
         username=demo["username"],
         password=demo["password"],
+        totp_secret=demo["totp_secret"],
         device=DeviceKeys.load(helpline.device_file),
         admin_fingerprint=helpline.fingerprint,
     )

@@ -87,7 +87,7 @@ def shift_helpline(serve, embedded_env, seeded_template, tmp_path) -> ShiftHelpl
 def rota_set_to_one_shift(helpline: ShiftHelpline) -> datetime:
     """Through the coordinator's API: no weekly slot, one shift tomorrow 14:00–17:00 with
     Samir on it. Returns its start (aware)."""
-    api = StaffApi(helpline.url, "demo", helpline.demo["password"])
+    api = StaffApi(helpline.url, "demo", helpline.demo["password"], helpline.demo["totp_secret"])
     for kind in ("slots", "shifts"):
         for entry in api.ok("GET", f"/rota/{kind}")[kind]:
             api.ok("DELETE", f"/rota/{kind}/{entry['id']}")

@@ -250,6 +250,7 @@ def staff_connect(helpline: WidgetHelpline, background: Any) -> StaffClient:
         [helpline.url],
         username=demo["username"],
         password=demo["password"],
+        totp_secret=demo["totp_secret"],
         device=DeviceKeys.load(helpline.demo_dir / "staff.device.json"),
         admin_fingerprint=bytes.fromhex(demo["fingerprint"]),
     )

@@ -185,6 +185,7 @@ async def pair_open(
             staff_urls,
             username=demo["username"],
             password=demo["password"],
+            totp_secret=demo["totp_secret"],
             device=DeviceKeys.load(staff_device_path),
             admin_fingerprint=admin_fingerprint,
         )

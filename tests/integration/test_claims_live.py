@@ -20,6 +20,7 @@ import pytest
 from chat.client import DeviceKeys, StaffClient, VisitorClient
 from chat.client.http import staff_login
 from tests.livestack import BASE_DIR, LiveStack
+from tests.staff_sign_in import authenticators_set, totp_secret_for
 
 pytestmark = pytest.mark.integration
 
@@ -86,10 +87,15 @@ def two_staff(live_stack: LiveStack, demo: dict) -> tuple[StaffHttp, StaffHttp]:
     """The demo coordinator signed in on worker 0; a nurse, put on the shift open now by
     the coordinator through the rota API, signed in on worker 1."""
     first_url, second_url = live_stack.urls
-    coordinator = StaffHttp(first_url, staff_login(first_url, demo["username"], demo["password"]))
+    coordinator = StaffHttp(
+        first_url, staff_login(first_url, demo["username"], demo["password"], demo["totp_secret"])
+    )
     password = secrets.token_urlsafe(16)
     staff_account_add(live_stack, "nurse-live", password)
-    nurse = StaffHttp(second_url, staff_login(second_url, "nurse-live", password))
+    authenticators_set(live_stack.env, ["nurse-live"])
+    nurse = StaffHttp(
+        second_url, staff_login(second_url, "nurse-live", password, totp_secret_for("nurse-live"))
+    )
     nurse_id = live_stack.sql("SELECT id FROM auth_user WHERE username = 'nurse-live'")[0][0]
     status, body = coordinator.call("GET", "/rota/shifts")
     assert status == 200, body
@@ -161,6 +167,7 @@ async def test_a_new_conversation_reaches_a_staff_socket_on_the_other_worker(
         [second_url],
         username=demo["username"],
         password=demo["password"],
+        totp_secret=demo["totp_secret"],
         device=DeviceKeys.load(staff_device_path),
         admin_fingerprint=admin_fingerprint,
     )

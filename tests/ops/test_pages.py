@@ -13,6 +13,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 
 from tests.ops.conftest import PASSWORD
+from tests.two_factor import authenticator_for, totp_code
 
 PAGES = ["/staff/", "/staff/setup/"]
 
@@ -180,10 +181,15 @@ def test_the_login_page_is_styled_and_keeps_the_reference_clients_form(db):
     assert b'name="password"' in response.content
 
 
-def test_signing_in_leads_to_the_staff_app(nurse):
-    response = Client().post("/staff/login/", {"username": "bob", "password": PASSWORD})
+def test_signing_in_asks_for_the_second_factor_then_leads_to_the_staff_app(nurse):
+    client = Client()
+    response = client.post("/staff/login/", {"username": "bob", "password": PASSWORD})
     assert response.status_code == 302
+    assert response["Location"] == "/staff/2fa/"
+    code = totp_code(authenticator_for(nurse.user))
+    response = client.post("/staff/2fa/", {"code": code})
     assert response["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
 
 
 def test_a_wrong_password_says_so(nurse):
@@ -193,10 +199,12 @@ def test_a_wrong_password_says_so(nurse):
 
 
 def test_signing_in_never_follows_a_next_to_another_site(nurse):
-    response = Client().post(
+    client = Client()
+    client.post(
         "/staff/login/?next=https://evil.example/",
         {"username": "bob", "password": PASSWORD, "next": "https://evil.example/"},
     )
+    response = client.post("/staff/2fa/", {"code": totp_code(authenticator_for(nurse.user))})
     assert response["Location"] == "/staff/"
 
 

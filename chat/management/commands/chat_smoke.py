@@ -3,7 +3,8 @@
     manage.py chat_smoke --url http://127.0.0.1:8000
 
 By default it uses the demo helpline's staff account and device key (``make run`` made
-them under var/demo/); pass --username/--password/--device-key/--fingerprint otherwise.
+them under var/demo/); pass --username/--password/--totp-secret/--device-key/--fingerprint
+otherwise.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--url", default="http://127.0.0.1:8000")
         parser.add_argument("--username")
         parser.add_argument("--password")
+        parser.add_argument(
+            "--totp-secret", help="the account's authenticator secret (base32): the second factor"
+        )
         parser.add_argument("--device-key", type=Path)
         parser.add_argument("--fingerprint", help="admin key fingerprint (hex, spaces allowed)")
 
@@ -48,6 +52,7 @@ class Command(BaseCommand):
                     admin_fingerprint=bytes.fromhex(fingerprint),
                     say=self.stdout.write,
                     campaign=demo.get("campaign"),
+                    totp_secret=options["totp_secret"] or demo.get("totp_secret"),
                 )
             )
         except Exception as exc:

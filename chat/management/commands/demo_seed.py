@@ -2,8 +2,10 @@
 a certified device, a team key wrapped to it, a campaign, and (ops/demo.py) the team and
 its rota with a shift open now; then print what to open.
 
-The demo's private keys and password are in var/demo/ (git-ignored, mode 0600) so that
-``chat_smoke`` can act as the staff device. A real helpline makes these in browsers.
+The demo's private keys, password and authenticator secret (the second factor, issue 10)
+are in var/demo/ (git-ignored, mode 0600) so that ``chat_smoke`` can act as the staff
+device. A real helpline makes these in browsers, and each person enrols their own
+authenticator app at their first sign-in.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from django.utils import timezone
 
 from chat import keyring, selectors
 from chat.client.keys import AdminKeys, key_file_write
+from chat.client.totp import totp_now
 from chat.crypto import suite1
 from ops import clock
+from ops.auth import two_factor
 from ops.campaigns import campaign_create
 from ops.demo import demo_rota_seed
 
@@ -45,6 +49,7 @@ class Command(BaseCommand):
         info_path = demo_dir / "demo.json"
         if not (info_path.exists() and selectors.admin_key_current()):
             self.seed(demo_dir, info_path)
+        self.authenticator_ensure(info_path)
         # The staff side's demo (ops/demo.py): refreshed on every run, so the shift open
         # now is open whenever the demo is started again.
         demo_rota_seed(
@@ -85,6 +90,18 @@ class Command(BaseCommand):
         }
         key_file_write(info_path, info)
 
+    def authenticator_ensure(self, info_path: Path) -> None:
+        """The demo account's second factor: a TOTP authenticator whose secret is in
+        demo.json (made again if the database lost it or demo.json predates it)."""
+        info = json.loads(info_path.read_text())
+        user = get_user_model().objects.get(username=DEMO_USER)
+        device = two_factor.authenticator_of(user)
+        if device is None or two_factor.secret_text(device) != info.get("totp_secret"):
+            device = two_factor.authenticator_replace(user)
+            info["totp_secret"] = two_factor.secret_text(device)
+            info["totp_uri"] = device.config_url
+            key_file_write(info_path, info)
+
     def announce(self, info: dict, url: str) -> None:
         fingerprint = suite1.fingerprint_display(bytes.fromhex(info["fingerprint"]))
         lines = [
@@ -93,6 +110,11 @@ class Command(BaseCommand):
             f"  Visitor chat link:  {url}/c/{info['campaign']}",
             f"  Staff sign-in:      {url}/staff/login/",
             f"                      user {info['username']!r}, password {info['password']!r}",
+            "                      then a code from an authenticator app set up with",
+            f"                      the secret {info['totp_secret']!r} (or its URI",
+            f"                      {info['totp_uri']}),",
+            f"                      e.g. this one, valid ~30 s: {totp_now(info['totp_secret'])}",
+            "                      (a fresh one: .venv/bin/python manage.py demo_totp)",
             "                      your browser becomes a device waiting for certification;",
             "                      certify it: .venv/bin/python manage.py demo_certify",
             f"  Django admin:       {url}/admin/",
