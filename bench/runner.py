@@ -116,7 +116,7 @@ async def run_all(
 ) -> dict:
     demo = stack.live.demo
     cookie = await asyncio.to_thread(
-        staff_login, stack.live.urls[0], demo["username"], demo["password"]
+        staff_login, stack.live.urls[0], demo["username"], demo["password"], demo["totp_secret"]
     )
     helpline = Helpline(cookie=cookie, device=DeviceKeys.load(stack.live.staff_device_path))
     ctx = Context(stack=stack, helpline=helpline, tracker=Tracker(), profile_dir=profile_dir)
@@ -289,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {
             "CHAT_RATE_PER_SECOND": BENCH_RATE,
             "CHAT_RATE_BURST": BENCH_RATE,
+            "CHAT_OPENS_PER_MINUTE": BENCH_RATE,
             "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "600 (default)"),
             "CHAT_DB_THREADS": os.environ.get("CHAT_DB_THREADS", "8 (default)"),
         },

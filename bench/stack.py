@@ -83,7 +83,13 @@ class Stack:
             admin_url = self.cluster.admin_url
         else:
             admin_url = self.postgres_url or "postgresql://postgres@127.0.0.1:5432/postgres"
-        extra = {"CHAT_RATE_PER_SECOND": BENCH_RATE, "CHAT_RATE_BURST": BENCH_RATE}
+        extra = {
+            "CHAT_RATE_PER_SECOND": BENCH_RATE,
+            "CHAT_RATE_BURST": BENCH_RATE,
+            # W1 and W4 open thousands of conversations a minute, far over the cap that
+            # guards a real helpline against floods.
+            "CHAT_OPENS_PER_MINUTE": BENCH_RATE,
+        }
         self.live = LiveStack(
             self.workdir / "sut", servers=2, postgres_url=admin_url, extra_env=extra
         )
