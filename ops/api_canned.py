@@ -15,6 +15,8 @@ import msgspec
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
+import audit
+from audit.models import Action
 from ops import clock
 from ops.api import (
     BadRequest,
@@ -250,6 +252,7 @@ def library_export(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
         languages = selectors.library_languages(replies)
         content, kind = formats.library_to_csv(data, languages), "text/csv"
     response = HttpResponse(content, content_type=f"{kind}; charset=utf-8")
+    audit.record(request.user, Action.EXPORT_MADE, target=f"canned replies ({chosen})")
     day = clock.now().date().isoformat()
     response["Content-Disposition"] = f'attachment; filename="canned-replies-{day}.{chosen}"'
     return response

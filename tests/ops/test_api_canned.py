@@ -8,6 +8,7 @@ import json
 import pytest
 from django.test import Client
 
+from audit.models import Action, AuditEntry
 from ops.canned import formats, services
 from ops.canned.models import CannedReply, CannedVariable
 from ops.canned.rules import ReplyData, TextData
@@ -150,6 +151,8 @@ def test_export_then_import_through_the_api_round_trips(coordinator, entry, kind
     exported = coordinator.client.get(API + "/export", {"format": kind})
     assert exported.status_code == 200
     assert f'.{kind}"' in exported["Content-Disposition"]
+    entry_made = AuditEntry.objects.get(action=Action.EXPORT_MADE)
+    assert entry_made.target == f"canned replies ({kind})"
     CannedReply.objects.all().delete()
     imported = coordinator.client.post(
         f"{API}/import?format={kind}", data=exported.content, content_type="text/plain"
