@@ -1,13 +1,22 @@
 """Automatic expiry (DESIGN §6.5): conversations disappear on their own.
 
-Deleting a conversation cascades to its commits, wraps, envelopes and participants; its
-token hash goes with the row. Safe with several workers: each batch claims rows with
-``SELECT … FOR UPDATE SKIP LOCKED`` so two workers never delete the same batch twice.
+Idle conversations go CHAT_IDLE_EXPIRY_DAYS after their last activity; closed ones
+CHAT_CLOSED_EXPIRY_DAYS after they were closed. Deleting goes through
+chat/services/deletion.py: the anonymous counts first, then the conversation with
+everything it holds (commits, wraps, envelopes, participants, token hash, the staff
+side's route, notes and outcome), then the audit count; the sockets that follow it are
+told after commit.
+
+Safe with several workers and idempotent: each batch claims its rows with
+``SELECT … FOR UPDATE SKIP LOCKED`` inside the transaction that counts and deletes them,
+so two workers never count or delete the same conversation, and a second run finds
+nothing to do.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,14 +24,30 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chat.models import Conversation
+from chat.events import events_publish_on_commit
+from chat.models import Commit, Conversation, Envelope, Participant, Wrap
+from chat.services.deletion import Reason, conversations_delete_locked
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
 
 
+@dataclass(frozen=True)
+class ExpiryPolicy:
+    idle_days: int
+    closed_days: int
+
+
+def expiry_policy() -> ExpiryPolicy:
+    """What staff and visitors are told: "this conversation disappears after …"."""
+    return ExpiryPolicy(
+        idle_days=settings.CHAT_IDLE_EXPIRY_DAYS, closed_days=settings.CHAT_CLOSED_EXPIRY_DAYS
+    )
+
+
 def expired_conversations(now: datetime) -> Q:
+    """Strictly past the limit: a conversation idle for exactly the limit stays."""
     idle_limit = now - timedelta(days=settings.CHAT_IDLE_EXPIRY_DAYS)
     closed_limit = now - timedelta(days=settings.CHAT_CLOSED_EXPIRY_DAYS)
     return Q(state=Conversation.State.OPEN, last_activity_at__lt=idle_limit) | Q(
@@ -42,8 +67,26 @@ def conversations_expire(*, now: datetime, batch: int = BATCH) -> int:
             )
             if not ids:
                 return deleted
-            Conversation.objects.filter(pk__in=ids).delete()
+            events = conversations_delete_locked(ids=ids, reason=Reason.EXPIRY, now=now)
+            events_publish_on_commit(events)
         deleted += len(ids)
+
+
+def expiry_preview(*, now: datetime) -> dict[str, int]:
+    """What `conversations_expire(now=now)` would delete, row counts by table; deletes
+    nothing and counts nothing (`manage.py chat_expire --dry-run`)."""
+    expired = Conversation.objects.filter(expired_conversations(now))
+    closed = expired.filter(state=Conversation.State.CLOSED).count()
+    total = expired.count()
+    return {
+        "conversations": total,
+        "idle": total - closed,
+        "closed": closed,
+        "commits": Commit.objects.filter(conversation__in=expired).count(),
+        "wraps": Wrap.objects.filter(commit__conversation__in=expired).count(),
+        "envelopes": Envelope.objects.filter(conversation__in=expired).count(),
+        "participants": Participant.objects.filter(conversation__in=expired).count(),
+    }
 
 
 def expiry_job() -> None:

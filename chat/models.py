@@ -138,6 +138,10 @@ class Conversation(models.Model):
     current_epoch = models.IntegerField(default=-1)
     current_commit_hash = models.BinaryField(max_length=32, null=True, blank=True)
     epoch_started_at = models.DateTimeField(null=True, blank=True)
+    # Issue 6: no new envelope is accepted in an epoch up to this one (an interpreter who
+    # could read it left); -1 = none. Set when an interpreter leaves, so that messages are
+    # held by the clients until a staff device has made an epoch without them.
+    epochs_closed_through = models.IntegerField(default=-1)
     last_order = models.BigIntegerField(default=0)
     created_at = models.DateTimeField()
     last_activity_at = models.DateTimeField()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
+from django.utils import timezone
 
 from chat.crypto.commits import Commit as CommitObject
 from chat.crypto.commits import Wrap as WrapObject
@@ -64,7 +65,14 @@ def party_may_read(party: Party, conversation_id: str) -> bool:
         return party.conversation_id == conversation_id
     if party.is_staff:
         return Conversation.objects.filter(pk=conversation_id).exists()
-    return bool(interpreter_epochs(conversation_id=conversation_id, device_id=party.id))
+    if not interpreter_epochs(conversation_id=conversation_id, device_id=party.id):
+        return False
+    # Issue 6: and only while the staff side says they are in it (not after they left).
+    from chat.services.commits import interpreter_admitted
+
+    return interpreter_admitted(
+        conversation_id=conversation_id, device_id=party.id, now=timezone.now()
+    )
 
 
 def last_orders(conversation_ids: list[str]) -> dict[str, int]:

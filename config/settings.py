@@ -433,12 +433,28 @@ CHAT_STAFF_DEVICE_BOUND = "ops.auth.sessions.staff_socket_device_bound"
 # ... and an epoch that lets interpreter devices read is written to the audit log.
 CHAT_INTERPRETERS_IN_EPOCH_HOOK = "audit.services.interpreters_in_epoch"
 CHAT_CONVERSATIONS_DELETED_HOOK = "audit.services.conversations_deleted"
+# Issue 6: an interpreter device may be in a conversation's epochs (and read it) only
+# while a request for it was accepted and has not ended (ops/interpreting.py).
+CHAT_INTERPRETER_ADMITTED_HOOK = "ops.interpreting.services.interpreter_admitted"
+# Issue 7: before a conversation is deleted (expiry, or the visitor's "delete now"), the
+# staff side adds it to the anonymous daily counts and tells the dashboards.
+CHAT_CONVERSATIONS_DELETING_HOOK = "ops.activity.counts.conversations_deleting"
 CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
 
 # Routing (ops/README.md): give a new conversation (and a waiting one when a shift opens,
 # or one handed over at a shift's end) to the best-matching available staff member on
 # shift, instead of leaving it in the queue for someone to claim.
 HELPLINE_AUTO_ASSIGN = env_bool("HELPLINE_AUTO_ASSIGN", False)
+
+# Interpreter hand-off (issue 6, ops/interpreting.py): how long a request waits for an
+# interpreter on call before the staff member is told nobody took it, and how long an
+# interpreter stays in a conversation before an epoch without them is due.
+HELPLINE_INTERPRETER_REQUEST_SECONDS = env_int(
+    "HELPLINE_INTERPRETER_REQUEST_SECONDS", 300, minimum=10
+)
+HELPLINE_INTERPRETER_TIME_LIMIT_MINUTES = env_int(
+    "HELPLINE_INTERPRETER_TIME_LIMIT_MINUTES", 120, minimum=1
+)
 
 # (dotted path of a no-argument callable, interval in seconds). Run by `manage.py worker`
 # in production and by `manage.py serve --jobs` in the embedded default (chat/jobs.py).
@@ -449,6 +465,8 @@ PERIODIC_JOBS = [
     # Audit entries past AUDIT_RETENTION_DAYS; expired staff sessions (issue 10).
     ("audit.jobs.audit_expire_job", 3600),
     ("ops.auth.jobs.sessions_expire_job", 900),
+    # Interpreter requests nobody took in time; interpreters past their time limit.
+    ("ops.interpreting.services.interpreting_job", 15),
 ]
 
 # --- Visitor widget (widget/) ----------------------------------------------------------

@@ -33,6 +33,7 @@ from chat.services.devices import device_certify
 from ops import errors, selectors, services
 from ops.auth.sessions import staff_device_revoke
 from ops.canned import errors as canned_errors
+from ops.interpreting import services as interpreting_errors
 from ops.models import StaffProfile
 
 # -- errors -------------------------------------------------------------------------------
@@ -100,6 +101,17 @@ ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
         _("This conversation has moved on meanwhile. The dashboard will refresh."),
     ),
     errors.RotaInvalid: (400, "rota_invalid", _("This rota entry is not valid.")),
+    # Interpreter hand-off (ops/interpreting/), issue 6.
+    interpreting_errors.InterpreterUnavailable: (
+        409,
+        "request_taken",
+        _("Another interpreter took this request first, or it was withdrawn."),
+    ),
+    interpreting_errors.InterpreterBusy: (
+        409,
+        "interpreter_busy",
+        _("You are already in a conversation. Leave it first."),
+    ),
     # Canned replies (ops/api_canned.py): the answer lists the problems too.
     canned_errors.CannedInvalid: (
         400,

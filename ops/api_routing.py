@@ -17,6 +17,8 @@ from django.http import HttpRequest, JsonResponse
 from chat.crypto.encoding import b64encode
 from chat.events import events_publish_on_commit
 from ops import clock, dashboard, presence, routing, selectors
+from ops.activity.models import ConversationOutcome, Outcome, Topic
+from ops.activity.services import conversation_outcome_set
 from ops.api import Body, api_methods, api_view, body_parse
 from ops.errors import NotFound
 from ops.models import (
@@ -122,6 +124,49 @@ def route_close_view(
         conversation_id=str(conversation_id), user=request.user, at=clock.now()
     )
     return done(events, route_answer(conversation_id))
+
+
+# -- issue 7: topics and outcome, for the anonymous counts ----------------------------------
+
+TopicName = Literal[tuple(Topic.values)]  # type: ignore[valid-type]
+OutcomeName = Literal[tuple([*Outcome.values, ""])]  # type: ignore[valid-type]
+
+
+class OutcomeBody(Body):
+    topics: Annotated[list[TopicName], msgspec.Meta(max_length=len(Topic.values))]
+    outcome: OutcomeName
+
+
+def outcome_json(row: ConversationOutcome | None) -> dict:
+    return {"topics": list(row.topics) if row else [], "outcome": row.outcome if row else ""}
+
+
+def route_outcome_get(
+    request: HttpRequest, profile: StaffProfile, conversation_id: Any
+) -> JsonResponse:
+    if routing.route_get(str(conversation_id)) is None:
+        raise NotFound("no such conversation")
+    row = ConversationOutcome.objects.filter(conversation_id=conversation_id).first()
+    return JsonResponse(outcome_json(row))
+
+
+def route_outcome_put(
+    request: HttpRequest, profile: StaffProfile, conversation_id: Any
+) -> JsonResponse:
+    body = body_parse(request, OutcomeBody)
+    row = conversation_outcome_set(
+        conversation_id=str(conversation_id),
+        user=request.user,
+        topics=list(body.topics),
+        outcome=body.outcome,
+    )
+    return JsonResponse(outcome_json(row))
+
+
+route_outcome = api_methods(
+    GET=api_view(method="GET", interpreters=False)(route_outcome_get),
+    PUT=api_view(method="PUT", interpreters=False)(route_outcome_put),
+)
 
 
 def note_json(note: Note) -> dict:

@@ -95,6 +95,8 @@ class StaffProfile(models.Model):
     )
     last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     open_sockets = models.PositiveIntegerField(default=0, editable=False)
+    # Interpreters (issue 6): offered requests for their languages until then.
+    on_call_until = models.DateTimeField(_("on call until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff profile")
@@ -293,6 +295,11 @@ class ShiftEvent(models.Model):
         return f"{self.instance_key} {self.kind}"
 
 
-# Canned replies (issue 5) live in their own package; imported here so they are models of
-# this app (migrations, admin).
+# Models kept in packages of their own, imported here so they are models of this app
+# (migrations, admin): the anonymous activity counts and the outcome staff choose (issue
+# 7, ops/activity/); canned replies (issue 5, ops/canned/).
+from ops.activity.models import ActivityDay, ActivityTopic, ConversationOutcome  # noqa: E402, F401
 from ops.canned.models import CannedReply, CannedText, CannedVariable  # noqa: E402, F401
+
+# Interpreter requests (issue 6): ops/interpreting/.
+from ops.interpreting.models import InterpreterRequest  # noqa: E402, F401

@@ -56,6 +56,17 @@ def staff_app() -> dict[str, str]:
         "announce.message": _("{who}: {text}"),
         "announce.elsewhere": _("New message from {who} in a conversation in {language}"),
         "conversation.closed": _("This conversation is closed."),
+        # Issue 7: quick exit and "delete now" seen from the staff side.
+        "conversation.quick_exit": _(
+            "The visitor left in a hurry (quick exit): their phone no longer shows the "
+            "conversation. Do not write anything that would put them at risk if someone "
+            "else reads it."
+        ),
+        "conversation.deleted": _(
+            "The visitor deleted this conversation. Nothing of it is left on the server."
+        ),
+        "conversation.expired": _("This conversation expired and was deleted."),
+        "notify.deleted": _("A visitor deleted their conversation ({language})."),
         "message.sending": _("Sending…"),
         "message.sent": _("Sent"),
         "message.delivered": _("Delivered"),

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from ops import api, api_canned, api_rota, api_routing, views
 from ops.auth import views as auth_views
 from ops.canned import views as canned_views
+from ops.interpreting import api as api_interpreting
 
 app_name = "ops"
 
@@ -61,6 +62,41 @@ urlpatterns = [
         "staff/api/routes/<uuid:conversation_id>/notes",
         api_routing.route_notes,
         name="api-route-notes",
+    ),
+    path(
+        "staff/api/routes/<uuid:conversation_id>/outcome",
+        api_routing.route_outcome,
+        name="api-route-outcome",
+    ),
+    # Interpreter hand-off (ops/interpreting/api.py), issue 6.
+    path("staff/api/interpreting", api_interpreting.interpreting_state, name="api-interpreting"),
+    path(
+        "staff/api/interpreting/on-call", api_interpreting.on_call, name="api-interpreting-on-call"
+    ),
+    path(
+        "staff/api/routes/<uuid:conversation_id>/interpreter",
+        api_interpreting.request_make,
+        name="api-interpreter-request",
+    ),
+    path(
+        "staff/api/interpreting/<int:request_id>/accept",
+        api_interpreting.request_accept,
+        name="api-interpreter-accept",
+    ),
+    path(
+        "staff/api/interpreting/<int:request_id>/cancel",
+        api_interpreting.request_cancel,
+        name="api-interpreter-cancel",
+    ),
+    path(
+        "staff/api/interpreting/<int:request_id>/remove",
+        api_interpreting.request_remove,
+        name="api-interpreter-remove",
+    ),
+    path(
+        "staff/api/interpreting/<int:request_id>/leave",
+        api_interpreting.request_leave,
+        name="api-interpreter-leave",
     ),
     # The coordinator's rota (ops/api_rota.py).
     path("staff/api/rota/slots", api_rota.slots, name="api-rota-slots"),

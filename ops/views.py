@@ -18,6 +18,7 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from chat.expiry import expiry_policy
 from ops import page_strings, selectors
 from ops.api import error_response
 from ops.models import StaffProfile
@@ -55,11 +56,9 @@ def staff_app(request: HttpRequest) -> HttpResponse:
     profile = selectors.staff_profile_of(request.user)
     if profile is None:
         return forbidden(request)
-    return render(
-        request,
-        "ops/app.html",
-        page_context(profile, page_strings.staff_app()),
-    )
+    context = page_context(profile, page_strings.staff_app())
+    context["expiry"] = expiry_policy()  # issue 7: shown in the dashboard
+    return render(request, "ops/app.html", context)
 
 
 @staff_referrer_policy

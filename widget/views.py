@@ -59,6 +59,8 @@ def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> Htt
         "layout": layout,
         # Shift times (the next opening) are shown on the helpline's clock.
         "time_zone": settings.TIME_ZONE,
+        # Issue 7: "this conversation disappears after … days without messages".
+        "expiry_days": settings.CHAT_IDLE_EXPIRY_DAYS,
         "exit_path": reverse("widget:bye"),
         # For the embed only: where the partner page goes on quick exit, and which
         # parent origins the iframe may talk to (postMessage names one of them).

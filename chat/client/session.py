@@ -53,6 +53,8 @@ class Session:
         # endpoint), as received; the reference client only keeps them for its callers.
         self.helpline_status: f.HelplineStatus | None = None
         self.staff_events: list[f.StaffEvent] = []
+        # Issue 7: conversations deleted (by their visitor, or expired) while followed.
+        self.deleted: list[f.ConversationDeleted] = []
         self.connection: Connection | None = None
         self.connected = asyncio.Event()
         self.reconnections = 0
@@ -199,8 +201,15 @@ class Session:
             self.helpline_status = item
         elif isinstance(item, f.StaffEvent):
             self.staff_events.append(item)
+        elif isinstance(item, f.ConversationDeleted):
+            self.conversation_gone(item)
         elif isinstance(item, f.Error):
             self.failures.append(f"error: {item.code}: {item.message}")
+
+    def conversation_gone(self, deleted: f.ConversationDeleted) -> None:
+        """The server deleted a followed conversation: forget it (and its keys)."""
+        self.deleted.append(deleted)
+        self.conversations.pop(deleted.conversation_id, None)
 
     async def _advance(self, followed: Followed) -> None:
         while True:

@@ -90,3 +90,20 @@ class VisitorClient(Session):
 
     async def say(self, text: str) -> int:
         return await self.send_text(self.conversation_id, text)
+
+    async def delete(self) -> f.ConversationDeleted:
+        """Delete the conversation for everyone, now (issue 7). The server answers,
+        then closes the socket for good: the client forgets its token and keys."""
+        deleted = await self.connection.request(
+            f.ConversationDelete(conversation_id=self.conversation_id)
+        )
+        self.conversation_gone(deleted)
+        return deleted
+
+    def conversation_gone(self, deleted: f.ConversationDeleted) -> None:
+        super().conversation_gone(deleted)
+        if deleted.conversation_id == self.conversation_id:
+            # Nothing to resume any more: no reconnection, no token, no keys.
+            self.auto_reconnect = False
+            self.token = None
+            self.kem = self.sig = None

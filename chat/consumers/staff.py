@@ -13,7 +13,7 @@ from chat.consumers.staff_session import StaffSessionGuard
 from chat.crypto import suite1
 from chat.crypto.commits import Commit, Wrap
 from chat.db import db_call
-from chat.events import STAFF_GROUP, events_publish, staff_user_group
+from chat.events import STAFF_GROUP, events_publish, interpreter_user_group, staff_user_group
 from chat.hooks import hook_events
 from chat.models import Device
 from chat.parties import INTERPRETER, STAFF, Party
@@ -25,6 +25,9 @@ from chat.services.devices import device_authenticate
 logger = logging.getLogger(__name__)
 
 CLOSE_NO_SESSION = 4401
+# Issue 6: the interpreter left or was removed, or their time ran out. Final: clients
+# do not reconnect (their device is in no conversation any more).
+CLOSE_INTERPRETER_ENDED = 4411
 NONCE_LEN = 32
 
 
@@ -72,6 +75,9 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
             for group in self.staff_groups():
                 await group_change(self.channel_layer.group_discard, group, self.channel_name)
             await self.presence("closed")
+        elif self.party is not None:
+            group = interpreter_user_group(self.scope["user"].pk)
+            await group_change(self.channel_layer.group_discard, group, self.channel_name)
         await super().disconnect(code)
 
     def staff_groups(self) -> list[str]:
@@ -114,6 +120,11 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
             await self.presence("connected")
             for group in self.staff_groups():
                 await group_change(self.channel_layer.group_add, group, self.channel_name)
+        else:
+            # Issue 6: an interpreter's own group, where requests for their languages
+            # are offered (`interpreter.*` staff events); never the staff's news.
+            group = interpreter_user_group(self.scope["user"].pk)
+            await group_change(self.channel_layer.group_add, group, self.channel_name)
         team_keys = await db_call(selectors.team_keys_for_device)(device)
         await self.send_frame(
             f.DeviceReady(
@@ -197,6 +208,22 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
 
     async def chat_activity(self, event: dict) -> None:
         await self.send(text_data=event["text"])
+
+    async def conversation_deleted(self, event: dict) -> None:
+        """Issue 7: a conversation this socket follows was deleted by its visitor or
+        expired. Relayed, and the socket stops following it."""
+        await self.unfollow(event["conversation_id"])
+        await self.send_frame(
+            f.ConversationDeleted(conversation_id=event["conversation_id"], reason=event["reason"])
+        )
+
+    async def interpreter_ended(self, event: dict) -> None:
+        """Issue 6: sent to the interpreter device's group (the one revocation uses)
+        when they leave, are removed or their time runs out: the socket closes at once,
+        whatever it was doing, and nothing more reaches it."""
+        for conversation_id in list(self.backlog_upto):
+            await self.unfollow(conversation_id)  # live items already queued are dropped
+        await self.close(CLOSE_INTERPRETER_ENDED)
 
     async def staff_event(self, event: dict) -> None:
         """Routing, presence and shift news (ops/README.md), relayed as they are."""

@@ -17,10 +17,14 @@ from chat.protocol.errors import ErrorCode, ProtocolError
 from chat.protocol.parse import visitor_parser
 from chat.ratelimit import conversation_frame_admit, conversation_open_admit
 from chat.services.conversations import conversation_open, conversation_resume
+from chat.services.deletion import Reason, conversation_delete
 
 logger = logging.getLogger(__name__)
 
-CONVERSATION_WRITES = (f.EnvelopeSend, f.CommitSubmit, f.ReceiptSend)
+CONVERSATION_WRITES = (f.EnvelopeSend, f.CommitSubmit, f.ReceiptSend, f.ConversationDelete)
+# Issue 7: the conversation is gone (deleted or expired); like 4403, clients do not
+# reconnect.
+CLOSE_CONVERSATION_DELETED = 4410
 
 
 class VisitorConsumer(ProtocolConsumer):
@@ -32,6 +36,7 @@ class VisitorConsumer(ProtocolConsumer):
     handlers = {
         f.ConversationOpen: "on_open",
         f.ConversationResume: "on_resume",
+        f.ConversationDelete: "on_delete",
         f.CommitSubmit: "on_commit_submit",
         f.EnvelopeSend: "on_envelope_send",
         f.ReceiptSend: "on_receipt",
@@ -97,6 +102,33 @@ class VisitorConsumer(ProtocolConsumer):
                 retry_after_ms=retry,
             )
         await super().dispatch_frame(frame)
+
+    async def on_delete(self, frame: f.ConversationDelete) -> None:
+        """Issue 7, "delete now": the visitor deletes their own conversation for
+        everyone. Only the conversation this socket opened or resumed."""
+        self.conversation_check(frame.conversation_id, frame.ref)
+        events = await db_call(conversation_delete)(
+            conversation_id=frame.conversation_id, now=timezone.now()
+        )
+        await self.send_frame(
+            f.ConversationDeleted(
+                ref=frame.ref, conversation_id=frame.conversation_id, reason=Reason.VISITOR
+            )
+        )
+        self.conversation_gone = True
+        await events_publish(events)  # staff, and this visitor's other tabs
+        await self.close(CLOSE_CONVERSATION_DELETED)
+
+    async def conversation_deleted(self, event: dict) -> None:
+        """Issue 7: the conversation was deleted (another tab of the visitor) or expired:
+        say so, then close for good."""
+        if getattr(self, "conversation_gone", False):
+            return  # this socket deleted it and said so already
+        self.conversation_gone = True
+        await self.send_frame(
+            f.ConversationDeleted(conversation_id=event["conversation_id"], reason=event["reason"])
+        )
+        await self.close(CLOSE_CONVERSATION_DELETED)
 
     def conversation_check(self, conversation_id: str, ref: str | None) -> None:
         if self.party is None or conversation_id != self.party.conversation_id:

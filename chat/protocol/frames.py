@@ -95,8 +95,14 @@ class ConversationUnsubscribe(ClientFrame, tag="conversation.unsubscribe", kw_on
     conversation_id: Uuid
 
 
+class ConversationDelete(ClientFrame, tag="conversation.delete", kw_only=True):
+    """Visitor only (issue 7): delete this conversation for everyone, now."""
+
+    conversation_id: Uuid
+
+
 SHARED_FRAMES = (CommitSubmit, EnvelopeSend, ReceiptSend, Sync, CertsGet, Ping)
-VISITOR_FRAMES = (ConversationOpen, ConversationResume, *SHARED_FRAMES)
+VISITOR_FRAMES = (ConversationOpen, ConversationResume, ConversationDelete, *SHARED_FRAMES)
 STAFF_FRAMES = (
     DeviceAuth,
     ConversationList,
@@ -244,6 +250,16 @@ class StaffEvent(ServerFrame, tag="staff.event", kw_only=True):
     data: dict[str, Any]
 
 
+class ConversationDeleted(ServerFrame, tag="conversation.deleted", kw_only=True):
+    """The conversation is gone from the server (issue 7): the visitor deleted it
+    (`reason` "visitor"; with `ref`, the answer to their `conversation.delete`) or it
+    expired ("expiry"). Sent to every socket that follows it."""
+
+    ref: str | None = None
+    conversation_id: str
+    reason: str
+
+
 class Error(ServerFrame, tag="error", kw_only=True):
     ref: str | None = None
     code: str
@@ -270,5 +286,6 @@ SERVER_FRAMES = Union[  # noqa: UP007 — msgspec wants a typing.Union of tagged
     Pong,
     HelplineStatus,
     StaffEvent,
+    ConversationDeleted,
     Error,
 ]

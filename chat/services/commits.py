@@ -114,8 +114,41 @@ def members_check(*, conversation: Conversation, commit: CommitObject, now: date
             expected = bytes(conversation.visitor_kem_public_key)
         else:
             expected = interpreter_kem_public(member.id, now=now)
+            if expected is not None and not interpreter_admitted(
+                conversation_id=str(conversation.pk), device_id=member.id, now=now
+            ):
+                # Issue 6: only an interpreter whose request was accepted, and who has
+                # not left since, may be given an epoch secret.
+                raise CommitRejected(f"interpreter {member.id} is not invited here")
         if expected is None or suite1.key_id(expected) != member.key_id:
             raise CommitRejected(f"member {member.kind}:{member.id} is not a valid recipient")
+
+
+def interpreter_admitted(*, conversation_id: str, device_id: str, now: datetime) -> bool:
+    """The staff side's word (CHAT_INTERPRETER_ADMITTED_HOOK); without a staff side,
+    any certified interpreter device may be added, as before issue 6."""
+    admitted = hook("CHAT_INTERPRETER_ADMITTED_HOOK")
+    if admitted is None:
+        return True
+    return bool(admitted(conversation_id=conversation_id, device_id=device_id, now=now))
+
+
+def epochs_close(*, conversation_id: str, device_id: str) -> int:
+    """An interpreter device left: if any epoch gave it the secret, no new envelope is
+    accepted in the current epoch or any before it (it could read those). Messages wait
+    in the clients until a staff device has made an epoch without it (issue 6). Returns
+    the epoch closed through, or -1 when the device was in no epoch (nothing to hold)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        in_epochs = Wrap.objects.filter(
+            commit__conversation_id=conversation_id, member_kind="device", member_id=device_id
+        ).exists()
+        if conversation is None or not in_epochs:
+            return -1
+        Conversation.objects.filter(pk=conversation_id).update(
+            epochs_closed_through=conversation.current_epoch
+        )
+        return conversation.current_epoch
 
 
 def team_key_public(version: int) -> bytes | None:

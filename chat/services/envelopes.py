@@ -92,7 +92,7 @@ def envelope_store_current(*, party: Party, envelope: EnvelopeObject, now: datet
     sql = (
         f"WITH next AS (UPDATE {conversations} SET last_order = last_order + 1,"  # noqa: S608
         " last_activity_at = %s WHERE id = %s AND state = %s AND current_epoch = %s"
-        " RETURNING last_order)"
+        " AND epochs_closed_through < %s RETURNING last_order)"
         f' INSERT INTO {envelopes} (conversation_id, "order", epoch, sender, stream, seq,'
         " content_type, ciphertext, signature, received_at)"
         " SELECT %s, last_order, %s, %s, %s, %s, %s, %s, %s, %s FROM next"
@@ -104,6 +104,7 @@ def envelope_store_current(*, party: Party, envelope: EnvelopeObject, now: datet
         pk,
         Conversation.State.OPEN,
         envelope.epoch,
+        envelope.epoch,  # issue 6: not an epoch an interpreter left (epoch_check)
         pk,
         envelope.epoch,
         envelope.sender,
@@ -130,10 +131,23 @@ def epoch_check(
         conversation_id=envelope.conversation_id, epoch=epoch, current_epoch=current_epoch, now=now
     ):
         raise EpochClosed("this epoch has ended")
+    if epoch <= epoch_closed_through(envelope.conversation_id):
+        # Issue 6: an interpreter who could read this epoch left; the clients hold their
+        # messages until a staff device has made an epoch without them.
+        raise EpochClosed("an interpreter left this epoch; wait for the next one")
     if party.is_interpreter and epoch not in selectors.interpreter_epochs(
         conversation_id=envelope.conversation_id, device_id=party.id
     ):
         raise EpochClosed("the interpreter is not a member of this epoch")
+
+
+def epoch_closed_through(conversation_id: str) -> int:
+    closed = (
+        Conversation.objects.filter(pk=conversation_id)
+        .values_list("epochs_closed_through", flat=True)
+        .first()
+    )
+    return -1 if closed is None else closed
 
 
 def previous_epoch_in_grace(

@@ -138,6 +138,37 @@ def interpreter(admin, now) -> Person:
     return person_create(username="iris", role="interpreter", admin=admin, now=now)
 
 
+def interpreter_invited(person: Person, conversation_id: str, *, language: str = "bg") -> object:
+    """Issue 6: the staff side's accepted request that admits this interpreter device
+    into the conversation (the server refuses a commit adding it otherwise), made through
+    ops' services as the API makes it: a coordinator asks, the interpreter accepts."""
+    from ops.interpreting import services as interpreting
+    from ops.models import StaffProfile
+
+    StaffProfile.objects.update_or_create(
+        user=person.user, defaults={"is_interpreter": True, "languages": [language]}
+    )
+    coordinator = get_user_model().objects.filter(username="cora").first()
+    if coordinator is None:
+        coordinator = get_user_model().objects.create_user(username="cora")
+        StaffProfile.objects.create(user=coordinator, is_coordinator=True)
+    request, _ = interpreting.interpreter_request(
+        conversation_id=conversation_id,
+        language=language,
+        user=coordinator,
+        profile=StaffProfile.objects.get(user=coordinator),
+        at=timezone.now(),
+    )
+    accepted, _ = interpreting.interpreter_accept(
+        request_id=request.pk,
+        user=person.user,
+        profile=StaffProfile.objects.get(user=person.user),
+        device_id=person.device_id,
+        at=timezone.now(),
+    )
+    return accepted
+
+
 @pytest.fixture
 def pending_staff(admin, now) -> Person:
     return person_create(username="charlie", role="staff", admin=admin, now=now, certify=False)
@@ -359,6 +390,7 @@ def frame_examples() -> dict[str, dict]:
             "visitor_sig_pk": b64encode(suite1.public_bytes(visitor_sig)),
         },
         "conversation.resume": {"token": b64encode(bytes(range(32))), "after": 0},
+        "conversation.delete": {"conversation_id": conversation_id},
         "commit.submit": {
             "conversation_id": conversation_id,
             "commit": json.loads(encode(signed.commit)),

@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 
 from chat.crypto import certs, suite1
 from chat.protocol import frames as f
+from tests.chat.conftest import interpreter_invited
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -291,6 +292,7 @@ async def interpreter_added(sockets, helpline, staff, interpreter):
     socket, reader = await sockets.staff_following(staff, helpline, visitor.conversation_id)
     cert = await socket.request(f.CertsGet(device_ids=[interpreter.device_id]))
     reader.cert_add(cert.certs[0])
+    await database_sync_to_async(interpreter_invited)(interpreter, visitor.conversation_id)
     signed = reader.epoch_create(
         reason="member_add",
         team=helpline.announcement,

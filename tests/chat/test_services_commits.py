@@ -21,6 +21,7 @@ from chat.errors import (
 from chat.models import Commit, Conversation, TeamKey, Wrap
 from chat.services.commits import commit_submit
 from chat.services.devices import device_revoke
+from tests.chat.conftest import interpreter_invited
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +187,7 @@ def test_a_certified_staff_device_makes_epoch_1(
     visitor, staff, interpreter, helpline, view_as, now, submit
 ):
     state = view_as(staff, visitor.conversation_id)
+    interpreter_invited(interpreter, visitor.conversation_id)  # issue 6
     signed = state.epoch_create(
         reason="member_add",
         team=helpline.announcement,

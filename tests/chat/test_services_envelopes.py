@@ -12,6 +12,7 @@ from chat.crypto import messages
 from chat.errors import ConversationClosed, EpochClosed, Forbidden, SeqConflict
 from chat.models import Conversation, Envelope
 from chat.services.envelopes import envelope_submit
+from tests.chat.conftest import interpreter_invited
 
 pytestmark = pytest.mark.django_db
 
@@ -240,6 +241,7 @@ def test_an_epoch_two_behind_is_refused_even_within_the_grace_period(
 def interpreted(visitor, staff, interpreter, helpline, view_as, submit, now):
     """Epoch 1, made by alice's device, adds iris the interpreter."""
     staff_state = view_as(staff, visitor.conversation_id)
+    interpreter_invited(interpreter, visitor.conversation_id)  # issue 6
     added = staff_state.epoch_create(
         reason="member_add",
         team=helpline.announcement,

@@ -153,6 +153,13 @@ export class Dashboard {
         this.queueAnnounce(t("queue.gone", { language }));
         break;
       }
+      case "deleted":
+        if (change.reason === "visitor") {
+          const language = capitalised(languageName(change.language));
+          this.queueAnnounce(t("notify.deleted", { language }));
+        }
+        this.workspace.onDeleted({ conversationId: change.conversationId, reason: change.reason });
+        break;
       case "reminder":
         this.reminderDismissed = null;
         break;

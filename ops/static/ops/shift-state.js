@@ -136,6 +136,17 @@ export class ShiftState {
         this.routes.set(data.conversation_id, mine);
         return { kind: "assigned", route: mine };
       }
+      case "conversation.deleted": {
+        // Issue 7: deleted by its visitor, or expired: gone from every list.
+        const route = this.routes.get(data.conversation_id) ?? null;
+        this.routes.delete(data.conversation_id);
+        return {
+          kind: "deleted",
+          conversationId: data.conversation_id,
+          reason: data.reason,
+          language: route?.language ?? "",
+        };
+      }
       case "presence.changed":
         this.memberPut(data);
         return { kind: "changed" };

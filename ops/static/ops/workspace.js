@@ -74,6 +74,7 @@ export class Workspace {
       onReceipt: (receipt) => this.onReceipt(receipt),
       onStaffEvent: (event) => this.dashboard.onEvent(event),
       onError: (error, context) => this.onError(error, context),
+      onDeleted: (deleted) => this.onDeleted(deleted),
     });
     this.bind();
     this.dashboard.start();
@@ -169,11 +170,35 @@ export class Workspace {
     if (!message.mine && message.contentType === "text" && message.text !== null) {
       this.announce(conversation, message);
     }
+    if (message.sender === "visitor" && message.event?.kind === "quick_exit") {
+      if (conversation === this.selected) {
+        byId("announcer").textContent = t("conversation.quick_exit");
+      }
+    }
     if (!message.mine && message.contentType === "text" && message.order > conversation.deliveredSent) {
       conversation.deliveredSent = message.order;
       this.receipt(() => this.session.markDelivered(conversation.id, message.order));
     }
     this.renderSoon(conversation);
+  }
+
+  /** Issue 7: the visitor deleted the conversation, or it expired. What this page
+   * decrypted of it goes too; an open view says why it is empty. Called by the socket
+   * (`conversation.deleted`) and the dashboard (the staff event): twice is harmless. */
+  onDeleted({ conversationId, reason }) {
+    const conversation = this.inbox.conversations.get(conversationId);
+    if (conversation === undefined) return;
+    this.inbox.conversations.delete(conversationId);
+    conversation.messages.clear();
+    conversation.state = "closed";
+    conversation.gone = reason;
+    if (conversation === this.selected) {
+      this.renderConversation(conversation);
+      byId("announcer").textContent = t(
+        reason === "visitor" ? "conversation.deleted" : "conversation.expired",
+      );
+    }
+    this.renderList();
   }
 
   onReceipt(receipt) {
@@ -329,8 +354,18 @@ export class Workspace {
       t(`list.${conversation.waitingState()}`),
     ];
     byId("conversation-meta").textContent = meta.join(" · ");
-    const items = conversation.texts().map((message) => this.messageItem(conversation, message));
-    if (conversation.state === "closed") {
+    const items = conversation
+      .ordered()
+      .filter((message) => message.contentType === "text" || isQuickExit(message))
+      .map((message) =>
+        isQuickExit(message)
+          ? el("li", { class: "message-system message-quick-exit" }, t("conversation.quick_exit"))
+          : this.messageItem(conversation, message),
+      );
+    if (conversation.gone) {
+      const key = conversation.gone === "visitor" ? "conversation.deleted" : "conversation.expired";
+      items.push(el("li", { class: "message-system message-deleted" }, t(key)));
+    } else if (conversation.state === "closed") {
       items.push(el("li", { class: "message-system" }, t("conversation.closed")));
     }
     replaceChildren(messages, items);
@@ -436,4 +471,9 @@ export class Workspace {
     }
     this.renderSoon(conversation);
   }
+}
+
+/** Issue 7: the visitor's quick exit, told end-to-end encrypted (`{kind: "quick_exit"}`). */
+function isQuickExit(message) {
+  return message.sender === "visitor" && message.event?.kind === "quick_exit";
 }

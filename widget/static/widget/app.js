@@ -22,6 +22,15 @@ const parent = parentChannel(config);
 
 const EXIT_ESCAPE_WINDOW_MS = 1500;
 const EXIT_WIPE_WAIT_MS = 1000;
+// Quick exit waits this long at most for the staff notice to leave (issue 7).
+const EXIT_TELL_WAIT_MS = 700;
+// "Delete now" (issue 7): its strings come from the catalogue only.
+const DELETE_STRINGS = {
+  "delete-now": "delete_now",
+  "delete-question": "delete_confirm",
+  "delete-yes": "delete_yes",
+  "delete-no": "delete_no",
+};
 
 const app = {
   session: null,
@@ -37,6 +46,8 @@ const app = {
   readSent: 0,
   resuming: false,
   exiting: false,
+  deleting: false, // issue 7: "delete now" under way
+  gone: false, // issue 7: the conversation was just deleted; a new one is being set up
 };
 
 // --- start -------------------------------------------------------------------------
@@ -52,8 +63,10 @@ exitWire();
 languageSwitchWire();
 rememberWire();
 receiptsWire();
+deleteWire();
 
 languageReady.then(() => {
+  policyShow();
   statusShow("connecting");
   sessionBegin();
 });
@@ -78,6 +91,7 @@ async function sessionBegin() {
       app.resuming = false;
       ui.noticeAdd("resumed", { afterIntro: true });
       ui.announce(t("announce_resumed"));
+      deleteOffer();
       outboxFlush();
       return;
     } catch (error) {
@@ -98,11 +112,7 @@ async function sessionBegin() {
       if (errorCode(error) === "security") return;
     }
   }
-  app.session = new VisitorSession({
-    language: config.language,
-    campaign: config.campaign,
-    ...sessionOptions(),
-  });
+  sessionFresh(VisitorSession);
   // Resolves once connected (the session itself retries while the network is away).
   try {
     await app.session.start();
@@ -111,6 +121,15 @@ async function sessionBegin() {
     return;
   }
   outboxFlush();
+}
+
+/** A new conversation-to-be (opened by the first message). */
+function sessionFresh(VisitorSession) {
+  app.session = new VisitorSession({
+    language: config.language,
+    campaign: config.campaign,
+    ...sessionOptions(),
+  });
 }
 
 function sessionOptions() {
@@ -126,6 +145,8 @@ function sessionOptions() {
     // Open or closed, someone free or not: sent as soon as the socket connects, so a
     // visitor writing outside hours learns it before the first message.
     onHelplineStatus: helplineShow,
+    // Deleted from another tab, or expired while the page was open (issue 7).
+    onDeleted: (deleted) => conversationGone(deleted.reason),
     // Called once the conversation exists (on the first send): saved only if the
     // visitor asked for it.
     persist: () => statePersist(),
@@ -185,6 +206,7 @@ async function outboxFlush() {
       ui.orderSet(item.key, order);
       ui.markSet(item.key, "sent");
       marksRefresh();
+      deleteOffer();
     }
   } finally {
     app.flushing = false;
@@ -403,8 +425,10 @@ function exitWire() {
   parent?.on("focus", () => ui.textarea.focus());
 }
 
-/** Hide everything at once, forget the session and its keys, wipe what the phone may
- *  hold, and leave for a harmless page without leaving this one in the history. */
+/** Hide everything at once, tell the staff (end-to-end encrypted, if a conversation
+ *  is open: "the visitor left in a hurry"), forget the session and its keys, wipe what
+ *  the phone may hold, and leave for a harmless page without leaving this one in the
+ *  history. */
 async function quickExit() {
   if (app.exiting) return;
   app.exiting = true;
@@ -413,6 +437,10 @@ async function quickExit() {
   const session = app.session;
   app.session = null;
   app.outbox = [];
+  const told = Promise.resolve()
+    .then(() => session?.sendEvent?.({ kind: "quick_exit" }))
+    .catch(() => null);
+  await Promise.race([told, sleep(EXIT_TELL_WAIT_MS)]);
   const wipe = Promise.allSettled([
     Promise.resolve().then(() => session?.stop()),
     storageWipe(),
@@ -421,6 +449,105 @@ async function quickExit() {
   // Only now: the partner page removes this frame (and its scripts) when it leaves.
   parent?.post("quick-exit", { exit_url: config.exit_url });
   location.replace(config.exit_path);
+}
+
+// --- how long it lasts, and deleting it now (issue 7) --------------------------------
+
+/** "This conversation disappears on its own after N days without messages." */
+function policyShow() {
+  if (!config.expiry_days || document.getElementById("expiry-policy")) return;
+  ui.noticeAdd("expiry_policy", {
+    afterIntro: true,
+    values: { days: config.expiry_days },
+    id: "expiry-policy",
+  });
+}
+
+function deleteWire() {
+  const area = document.getElementById("delete-area");
+  if (!area) return;
+  // Written by the JS only (the page is rendered without them): the catalogue fills
+  // them once loaded, and again on a language switch.
+  for (const [id, key] of Object.entries(DELETE_STRINGS)) {
+    document.getElementById(id).dataset.i18n = key;
+  }
+  const ask = document.getElementById("delete-now");
+  const confirm = document.getElementById("delete-confirm");
+  ask.addEventListener("click", () => {
+    ask.hidden = true;
+    confirm.hidden = false;
+    document.getElementById("delete-no").focus();
+  });
+  document.getElementById("delete-no").addEventListener("click", () => {
+    confirm.hidden = true;
+    ask.hidden = false;
+    ask.focus();
+  });
+  document.getElementById("delete-yes").addEventListener("click", () => deleteNow());
+}
+
+/** The delete button shows once there is a conversation on the server to delete. */
+function deleteOffer() {
+  const area = document.getElementById("delete-area");
+  if (area && app.session?.conversationId) area.hidden = false;
+}
+
+function deleteAreaReset() {
+  const area = document.getElementById("delete-area");
+  if (!area) return;
+  area.hidden = true;
+  document.getElementById("delete-confirm").hidden = true;
+  document.getElementById("delete-now").hidden = false;
+}
+
+async function deleteNow() {
+  const session = app.session;
+  if (!session || app.deleting) return;
+  app.deleting = true;
+  try {
+    await session.deleteConversation();
+  } catch (error) {
+    app.deleting = false;
+    // Already gone (expired meanwhile) is the same, for the visitor, as deleted.
+    if (errorCode(error) !== "unauthorized") {
+      ui.problemShow("error_delete");
+      return;
+    }
+  }
+  await conversationGone("visitor");
+}
+
+/** The conversation is gone from the server: it leaves this page and this phone, and
+ *  the next message starts a new one. */
+async function conversationGone(reason) {
+  if (app.exiting || app.gone) return;
+  app.gone = true;
+  const old = app.session;
+  app.session = null;
+  try {
+    old?.forget?.();
+  } catch {
+    // already stopped
+  }
+  await stateForget().catch(() => null);
+  app.outbox = [];
+  app.shownOrders = new Set();
+  Object.assign(app, { delivered: 0, read: 0, lastStaffOrder: 0, readSent: 0 });
+  ui.conversationClear();
+  ui.problemShow(null);
+  deleteAreaReset();
+  const notice = reason === "visitor" ? "deleted" : "deleted_expired";
+  ui.noticeAdd(notice);
+  ui.announce(t(notice));
+  const { VisitorSession } = await protocolReady;
+  sessionFresh(VisitorSession);
+  app.deleting = false;
+  app.gone = false;
+  try {
+    await app.session.start();
+  } catch (error) {
+    errorShow(error);
+  }
 }
 
 // --- small things ------------------------------------------------------------------

@@ -48,12 +48,21 @@ export function t(key, values = {}) {
 
 export function domTranslate(root) {
   for (const element of root.querySelectorAll("[data-i18n]")) {
-    element.textContent = t(element.dataset.i18n);
+    element.textContent = t(element.dataset.i18n, valuesOf(element));
   }
   for (const element of root.querySelectorAll("[data-i18n-placeholder]")) {
     element.placeholder = t(element.dataset.i18nPlaceholder);
   }
   for (const element of root.querySelectorAll("[data-i18n-aria-label]")) {
     element.setAttribute("aria-label", t(element.dataset.i18nAriaLabel));
+  }
+}
+
+/** The placeholder values a JS-written string was made with (data-i18n-values). */
+export function valuesOf(element) {
+  try {
+    return JSON.parse(element.dataset.i18nValues ?? "{}");
+  } catch {
+    return {};
   }
 }

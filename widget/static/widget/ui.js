@@ -2,7 +2,7 @@
 // It knows nothing of the protocol; app.js tells it what happened. Every text is set
 // with textContent (never HTML), so a message cannot inject markup.
 
-import { t } from "./i18n.js";
+import { t, valuesOf } from "./i18n.js";
 
 export const MAX_CHARACTERS = 8000;
 const COUNTER_FROM = 1000; // show "n characters left" from here on
@@ -191,13 +191,26 @@ export class ChatUi {
 
   /** A line from the page itself (not a message); `afterIntro` puts it right after
    *  the welcome, before the conversation (e.g. "welcome back" above the history). */
-  noticeAdd(key, { afterIntro = false } = {}) {
-    const item = element("li", "notice", t(key));
+  noticeAdd(key, { afterIntro = false, values = null, id = null } = {}) {
+    const item = element("li", "notice", t(key, values ?? {}));
     item.dataset.i18n = key;
+    if (values) item.dataset.i18nValues = JSON.stringify(values);
+    if (id) item.id = id;
     const intro = this.list.querySelector("#exit-help");
     if (afterIntro && intro) intro.after(item);
     else this.list.append(item);
     this.scrollToEnd(true);
+  }
+
+  /** Issue 7, "delete now": everything of the deleted conversation leaves the page;
+   *  the welcome and the page's own tips stay. */
+  conversationClear() {
+    for (const item of [...this.list.children]) {
+      if (item.classList.contains("welcome") || item.id === "exit-help") continue;
+      if (item.id === "expiry-policy") continue;
+      item.remove();
+    }
+    this.labels.clear();
   }
 
   labelFor(sender) {
@@ -265,7 +278,7 @@ export class ChatUi {
       who.textContent = this.labelFor(who.dataset.sender);
     }
     for (const notice of this.list.querySelectorAll("li.notice[data-i18n]")) {
-      notice.textContent = t(notice.dataset.i18n);
+      notice.textContent = t(notice.dataset.i18n, valuesOf(notice));
     }
     for (const unsupported of this.list.querySelectorAll("li[data-unsupported] .text")) {
       unsupported.textContent = t("unsupported_message");

@@ -31,7 +31,9 @@ const BACKOFF_MAX_MS = 10000;
 // Refusals that a later attempt may cure; any other refusal is final.
 const TRANSIENT_CODES = new Set(["rate_limited", "internal"]);
 // Close codes of a socket the server will not take back: no session (4401), refused.
-const FATAL_CLOSE_CODES = new Set([4401, 4403]);
+// 4410: the conversation was deleted or expired (issue 7).
+// 4411: an interpreter's part in the conversation ended (issue 6).
+const FATAL_CLOSE_CODES = new Set([4401, 4403, 4410, 4411]);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -65,10 +67,13 @@ export class Session {
    * @param {(receipt: object) => void} [options.onReceipt]
    * @param {(error: Error, context: object) => void} [options.onError] `context` names
    *   the `conversationId` and `order` of an item that did not verify
+   * @param {(deleted: object) => void} [options.onDeleted] `{conversationId, reason}`:
+   *   a followed conversation is gone from the server (`reason` "visitor": its visitor
+   *   deleted it; "expiry")
    */
-  constructor({ baseUrl, onMessage, onStatus, onReceipt, onError }) {
+  constructor({ baseUrl, onMessage, onStatus, onReceipt, onError, onDeleted }) {
     this.baseUrl = baseUrl;
-    this.callbacks = { onMessage, onStatus, onReceipt, onError };
+    this.callbacks = { onMessage, onStatus, onReceipt, onError, onDeleted };
     this.conversations = new Map();
     this.inbox = new AsyncQueue();
     this.connection = null;
@@ -318,12 +323,23 @@ export class Session {
       case "helpline.status":
         this.helplineStatus(item);
         break;
+      case "conversation.deleted":
+        this.conversationDeleted(item);
+        break;
       case "error":
         this.report(new ServerRefused(item), {});
         break;
       default:
         break; // sync.done after a backlog, and frames of later protocol versions
     }
+  }
+
+  /** A followed conversation is gone from the server (issue 7): forget it, say so. */
+  conversationDeleted(item) {
+    const followed = this.conversations.get(item.conversation_id);
+    if (followed) clearTimeout(followed.gapTimer);
+    this.conversations.delete(item.conversation_id);
+    this.call("onDeleted", { conversationId: item.conversation_id, reason: item.reason });
   }
 
   /** Staff sessions pass `conversation.activity` on. */

@@ -213,6 +213,51 @@ export class VisitorSession extends Session {
     return this.sendEnvelope(await state.seal(content));
   }
 
+  /**
+   * Encrypt and send an event (`{kind, ...}`, content type "event") in the open
+   * conversation; resolves to its order. Never opens a conversation: with none open
+   * (nothing sent yet) it resolves to null at once. Used by quick exit to tell staff
+   * the visitor left in a hurry (`{kind: "quick_exit"}`), end-to-end encrypted like
+   * any message: the server cannot tell it from one.
+   */
+  async sendEvent(event) {
+    if (this.conversationId === null || this.token === null) return null;
+    const followed = this.conversations.get(this.conversationId);
+    if (!followed || followed.state.currentEpoch < 0) return null;
+    const content = new TextEncoder().encode(JSON.stringify(event));
+    return this.sendEnvelope(await followed.state.seal(content, "event"));
+  }
+
+  /**
+   * Delete the conversation for everyone, now (issue 7, docs/protocol.md §8.2). Resolves
+   * once the server has deleted it (or at once when nothing was ever sent: there is
+   * nothing on the server); the session then stops and forgets its token and keys.
+   */
+  async deleteConversation() {
+    if (this.conversationId !== null && this.token !== null) {
+      const connection = await this.connectedAfter(null);
+      await connection.request({
+        type: "conversation.delete",
+        conversation_id: this.conversationId,
+      });
+    }
+    this.forget();
+  }
+
+  conversationDeleted(item) {
+    super.conversationDeleted(item);
+    if (item.conversation_id === this.conversationId) this.forget();
+  }
+
+  /** Stop, and drop everything that could reopen the conversation. */
+  forget() {
+    this.stop();
+    this.token = null;
+    this.kemPair = null;
+    this.sigPair = null;
+    this.conversations.clear();
+  }
+
   helplineStatus(item) {
     const next = item.next_opening;
     this.helpline = {
