@@ -14,7 +14,7 @@ from chat.errors import EpochClosed, Forbidden, SeqConflict
 from chat.hooks import HookEvent, hook_events
 from chat.models import Conversation, Envelope
 from chat.parties import Party
-from chat.services.ordering import order_next
+from chat.services.ordering import order_next, order_take_sql
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,9 @@ def envelope_store_current(*, party: Party, envelope: EnvelopeObject, now: datet
     if party.is_interpreter or connection.vendor != "postgresql":
         return None
     envelopes = connection.ops.quote_name(Envelope._meta.db_table)
-    conversations = connection.ops.quote_name(Conversation._meta.db_table)
+    take = order_take_sql(" AND current_epoch = %s AND epochs_closed_through < %s")
     sql = (
-        f"WITH next AS (UPDATE {conversations} SET last_order = last_order + 1,"  # noqa: S608
-        " last_activity_at = %s WHERE id = %s AND state = %s AND current_epoch = %s"
-        " AND epochs_closed_through < %s RETURNING last_order)"
+        f"WITH next AS ({take})"  # noqa: S608
         f' INSERT INTO {envelopes} (conversation_id, "order", epoch, sender, stream, seq,'
         " content_type, ciphertext, signature, received_at)"
         " SELECT %s, last_order, %s, %s, %s, %s, %s, %s, %s, %s FROM next"
