@@ -53,6 +53,7 @@ class Frame(msgspec.Struct):
     ref: str | None = None
     order: int = 0
     code: str | None = None
+    retry_after_ms: int | None = None
     envelope: _Envelope | None = None
 
 

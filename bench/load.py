@@ -11,6 +11,10 @@ A step passes when every message reached every other member (and, on the SUT, wa
 acknowledged), p99 delivery latency is under 250 ms, and the backlog did not grow:
 the messages still in flight when the window ends are at most what 250 ms of sending
 leaves in flight (``0.25 × R``, + 10).
+
+A send the server refuses with ``rate_limited`` is sent again after its
+``retry_after_ms``, as the clients do; such refusals are counted apart (``refused``),
+not as errors, and the message's latency still counts from its first scheduled time.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class Tracker:
         self.duplicates = 0
         self.errors: Counter = Counter()
         self.other: Counter = Counter()
+        self.outbox: dict[str, tuple[Socket, str]] = {}  # ref → what to send again
+        self.refused = 0
 
     def on_frame(self, socket: Socket, frame: Frame, now: float) -> None:
         kind = frame.type
@@ -60,13 +66,29 @@ class Tracker:
             if entry[1] <= 0:
                 del self.pending[(frame.envelope.stream, frame.envelope.seq)]
         elif kind == "ack":
+            self.outbox.pop(frame.ref, None)
             scheduled = self.acks.pop(frame.ref, None)
             if scheduled is not None:
                 self.ack_latency.append(now - scheduled)
+        elif kind == "error" and frame.code == "rate_limited" and frame.ref in self.outbox:
+            self.refused += 1
+            self.send_again(frame.ref, (frame.retry_after_ms or 1000) / 1000)
         elif kind == "error":
             self.errors[frame.code or "?"] += 1
         else:
             self.other[kind] += 1
+
+    def send_again(self, ref: str, delay: float) -> None:
+        socket, text = self.outbox[ref]
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            try:
+                await socket.ws.send(text)
+            except Exception:  # noqa: BLE001 — a dead socket: the message stays missing
+                self.errors["send_failed"] += 1
+
+        asyncio.get_running_loop().create_task(later())
 
 
 def schedule(lanes: list[list[Stream]], rate: float, duration: float, rng: random.Random):
@@ -132,6 +154,7 @@ async def run_step(
         tracker.pending[(stream.stream_b64, seq)] = [due, stream.recipients]
         if step.wants_ack:
             tracker.acks[ref] = due
+            tracker.outbox[ref] = (stream.socket, text)
         tracker.send_lag.append(time.perf_counter() - due)
         sent += 1
         try:
@@ -156,6 +179,7 @@ async def run_step(
         "lost": lost,
         "unacked": len(tracker.acks) if step.wants_ack else 0,
         "duplicates": tracker.duplicates,
+        "refused": tracker.refused,
         "errors": dict(tracker.errors),
         "other_frames": dict(tracker.other),
         "delivery": delivery,

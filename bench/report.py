@@ -187,6 +187,7 @@ def report_print(document: dict) -> None:
                     fmt(r["failed_attempts"]),
                     fmt(r["not_back"]),
                     fmt(r["staff_sends"]),
+                    fmt(r.get("refused_then_resent")),
                     fmt(r.get("missed_live")),
                     fmt(r["missed"] + r["unacked"]),
                 ]
@@ -203,6 +204,7 @@ def report_print(document: dict) -> None:
                     "failed attempts",
                     "not back",
                     "staff sends meanwhile",
+                    "refused, sent again",
                     "missed live",
                     "missed after sync",
                 ],

@@ -324,6 +324,7 @@ async def w4_storm(
                 "missed_live": traffic["lost"],
                 "missed": missed,
                 "unacked": len(ctx.tracker.acks),
+                "refused_then_resent": traffic["refused"],
                 "errors": traffic["errors"],
             }
         )
