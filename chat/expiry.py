@@ -1,7 +1,9 @@
 """Automatic expiry (DESIGN §6.5): conversations disappear on their own.
 
 Idle conversations go CHAT_IDLE_EXPIRY_DAYS after their last activity; closed ones
-CHAT_CLOSED_EXPIRY_DAYS after they were closed. Deleting goes through
+CHAT_CLOSED_EXPIRY_DAYS after they were closed: blocked (state closed), or closed by
+staff (``closed_at`` set, the state still open so the visitor may write again) with no
+message since — a message after closing puts it back under the idle limit. Deleting goes through
 chat/services/deletion.py: the anonymous counts first, then the conversation with
 everything it holds (commits, wraps, envelopes, participants, token hash, the staff
 side's route, notes and outcome), then the audit count; the sockets that follow it are
@@ -21,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chat.events import events_publish_on_commit
@@ -50,9 +52,14 @@ def expired_conversations(now: datetime) -> Q:
     """Strictly past the limit: a conversation idle for exactly the limit stays."""
     idle_limit = now - timedelta(days=settings.CHAT_IDLE_EXPIRY_DAYS)
     closed_limit = now - timedelta(days=settings.CHAT_CLOSED_EXPIRY_DAYS)
-    return Q(state=Conversation.State.OPEN, last_activity_at__lt=idle_limit) | Q(
-        state=Conversation.State.CLOSED, closed_at__lt=closed_limit
+    return Q(state=Conversation.State.OPEN, last_activity_at__lt=idle_limit) | (
+        Q(closed_at__lt=closed_limit) & closed_conversations()
     )
+
+
+def closed_conversations() -> Q:
+    """Blocked, or closed by staff with no message since."""
+    return Q(state=Conversation.State.CLOSED) | Q(last_activity_at__lte=F("closed_at"))
 
 
 def conversations_expire(*, now: datetime, batch: int = BATCH) -> int:
@@ -76,7 +83,7 @@ def expiry_preview(*, now: datetime) -> dict[str, int]:
     """What `conversations_expire(now=now)` would delete, row counts by table; deletes
     nothing and counts nothing (`manage.py chat_expire --dry-run`)."""
     expired = Conversation.objects.filter(expired_conversations(now))
-    closed = expired.filter(state=Conversation.State.CLOSED).count()
+    closed = expired.filter(closed_conversations()).count()
     total = expired.count()
     return {
         "conversations": total,

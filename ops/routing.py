@@ -28,6 +28,7 @@ from django.db.models.functions import Greatest
 from chat.errors import TeamKeyUnknown
 from chat.events import Event
 from chat.models import Conversation, TeamKey
+from chat.services.conversations import conversation_mark_closed
 from ops import clock, rota, selectors, staff_events
 from ops.errors import (
     AlreadyClaimed,
@@ -288,6 +289,7 @@ def route_close(*, conversation_id: str, user: AbstractBaseUser, at: datetime) -
     route.state, route.closed_at, route.handed_over = Route.State.CLOSED, at, False
     route.assigned_to_id, route.assigned_at = None, None
     route.save(update_fields=["state", "closed_at", "handed_over", "assigned_to", "assigned_at"])
+    conversation_mark_closed(conversation_id=conversation_id, at=at)
     events = [staff_events.queue_changed(route)]
     if previous is not None:
         events.append(staff_events.presence_changed(profile_of(previous), at=at))

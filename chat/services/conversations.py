@@ -113,6 +113,12 @@ def conversation_resume(*, token: bytes, now: datetime) -> tuple[Conversation, A
     return conversation, admin_key, team_key
 
 
+def conversation_mark_closed(*, conversation_id: str, at: datetime) -> None:
+    """Staff closed it: it expires CHAT_CLOSED_EXPIRY_DAYS from now unless a message
+    comes after (chat/expiry.py). The visitor may still write; nothing is refused."""
+    Conversation.objects.filter(pk=conversation_id).update(closed_at=at)
+
+
 def receipt_record(
     *, party: Party, conversation_id: str, kind: str, order: int, now: datetime
 ) -> None:
