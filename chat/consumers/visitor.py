@@ -62,6 +62,11 @@ class VisitorConsumer(ProtocolConsumer):
     # -- helpline status (ops/README.md: CHAT_STATUS_PROVIDER) -------------------------
 
     async def greet(self) -> None:
+        # Issue 7: this socket's own allowance of return codes to try (§10.4).
+        self.return_code_bucket = TokenBucket(
+            rate=settings.CHAT_RETURN_CODE_TRIES_PER_MINUTE / 60,
+            burst=settings.CHAT_RETURN_CODE_TRIES_BURST,
+        )
         await super().greet()
         # Joined before the status is read, so a change meanwhile is not missed.
         await group_change(self.channel_layer.group_add, VISITORS_GROUP, self.channel_name)
@@ -139,11 +144,6 @@ class VisitorConsumer(ProtocolConsumer):
 
     async def return_code_try_admit(self) -> int | None:
         """This socket's bucket first, then every process's wrong guesses this minute."""
-        if not hasattr(self, "return_code_bucket"):
-            self.return_code_bucket = TokenBucket(
-                rate=settings.CHAT_RETURN_CODE_TRIES_PER_MINUTE / 60,
-                burst=settings.CHAT_RETURN_CODE_TRIES_BURST,
-            )
         if not self.return_code_bucket.take():
             return self.return_code_bucket.retry_after_ms()
         return await return_code_admit()
