@@ -66,3 +66,7 @@ class TeamKeyVersionConflict(ChatError):
 
 class TeamKeyUnknown(ChatError):
     """No live team key has this version."""
+
+
+class ReturnCodeUnknown(ChatError):
+    """No conversation for this return code: wrong, expired, deleted or revoked alike."""

@@ -259,3 +259,20 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} in {self.conversation_id}"
+
+
+class ReturnCode(models.Model):
+    """A visitor's return code (issue 7, docs/protocol.md §10): never the code, only
+    HMAC(pepper, lookup) and the state the visitor's client sealed with a key derived
+    from the code. One per conversation (a new code replaces the old one); deleted with
+    the conversation."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="return_code"
+    )
+    lookup_hmac = models.BinaryField(max_length=32, unique=True)
+    sealed = models.BinaryField(max_length=1024)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"return code of {self.conversation_id}"

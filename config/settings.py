@@ -412,6 +412,17 @@ CHAT_CONVERSATION_RATE_PER_SECOND = env_int(
 )
 CHAT_CONVERSATION_RATE_BURST = env_int("CHAT_CONVERSATION_RATE_BURST", CHAT_RATE_BURST, minimum=1)
 CHAT_OPENS_PER_MINUTE = env_int("CHAT_OPENS_PER_MINUTE", 60, minimum=1)
+# Issue 7, return codes (docs/protocol.md §10, docs/operations.md "Return codes"): the
+# server keeps HMAC(pepper, lookup). Unset, the pepper is derived from SECRET_KEY (so the
+# embedded default and tests work) and `check --deploy` warns (chat.W001). Guesses: per
+# socket a bucket, and wrong guesses per minute counted across every process (in Redis
+# when REDIS_URL is set, else in this process).
+RETURN_CODE_PEPPER = env_secret("RETURN_CODE_PEPPER")
+CHAT_RETURN_CODE_TRIES_BURST = env_int("CHAT_RETURN_CODE_TRIES_BURST", 5, minimum=1)
+CHAT_RETURN_CODE_TRIES_PER_MINUTE = env_int("CHAT_RETURN_CODE_TRIES_PER_MINUTE", 6, minimum=1)
+CHAT_RETURN_CODE_FAILURES_PER_MINUTE = env_int(
+    "CHAT_RETURN_CODE_FAILURES_PER_MINUTE", 60, minimum=1
+)
 # Expiry (DESIGN §6.5): only anonymous counts outlive these.
 CHAT_IDLE_EXPIRY_DAYS = env_int("CHAT_IDLE_EXPIRY_DAYS", 30, minimum=1)
 CHAT_CLOSED_EXPIRY_DAYS = env_int("CHAT_CLOSED_EXPIRY_DAYS", 7, minimum=0)

@@ -33,6 +33,7 @@ def production_env() -> dict[str, str]:
         "TRUST_X_FORWARDED_PROTO": "true",
         "SECURITY_TXT_CONTACT": "mailto:security@helpline.example",
         "SECURITY_TXT_EXPIRES": expires,
+        "RETURN_CODE_PEPPER": secrets.token_urlsafe(32),
     }
 
 
@@ -53,3 +54,13 @@ def test_without_a_security_contact_check_deploy_says_so():
     done = check_deploy(**{**production_env(), "SECURITY_TXT_CONTACT": ""})
     assert done.returncode != 0
     assert "helpline.W001" in done.stderr
+
+
+def test_without_its_own_return_code_pepper_check_deploy_says_so():
+    env = production_env()
+    del env["RETURN_CODE_PEPPER"]
+    done = check_deploy(**env)
+    assert done.returncode != 0
+    assert "chat.W001" in done.stderr
+    done = check_deploy(**{**env, "RETURN_CODE_PEPPER": "short"})
+    assert "chat.W001" in done.stderr

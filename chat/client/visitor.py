@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from chat.client.connection import Connection
 from chat.client.session import Followed, Session
 from chat.client.state import ConversationState
 from chat.crypto import certs, suite1
+from chat.crypto import return_code as rc
 from chat.crypto.errors import BadObject
 from chat.protocol import frames as f
 
@@ -48,6 +50,7 @@ class VisitorClient(Session):
                 f.ConversationResume(token=self.token, after=followed.last_order)
             )
             self.admin_check(resumed.admin_pk, resumed.team_key)
+            followed.state.admin_pk = resumed.admin_pk  # unknown yet after a return code
             followed.state.team_key_add(resumed.team_key)
 
     async def _open(self) -> None:
@@ -63,14 +66,7 @@ class VisitorClient(Session):
         self.admin_check(opened.admin_pk, opened.team_key)
         self.token = opened.token
         self.conversation_id = opened.conversation_id
-        state = ConversationState(
-            conversation_id=opened.conversation_id,
-            me="visitor",
-            sign_key=self.sig,
-            open_keys={suite1.key_id(suite1.public_bytes(self.kem)): self.kem},
-            admin_pk=opened.admin_pk,
-            visitor_sig_pk=suite1.public_bytes(self.sig),
-        )
+        state = self.state_new(opened.admin_pk)
         self.conversations[opened.conversation_id] = Followed(state=state)
         signed = state.epoch_create(
             reason="open",
@@ -87,6 +83,67 @@ class VisitorClient(Session):
             )
         )
         await self.connection.items.put(("own", opened.conversation_id, ack.order))
+
+    def state_new(self, admin_pk: bytes) -> ConversationState:
+        return ConversationState(
+            conversation_id=self.conversation_id,
+            me="visitor",
+            sign_key=self.sig,
+            open_keys={suite1.key_id(suite1.public_bytes(self.kem)): self.kem},
+            admin_pk=admin_pk,
+            visitor_sig_pk=suite1.public_bytes(self.sig),
+        )
+
+    # -- return codes (issue 7, docs/protocol.md §10) ----------------------------------
+
+    async def return_code_make(self) -> str:
+        """A new code for this conversation (replacing any earlier one); only the
+        lookup and the sealed state reach the server."""
+        code = rc.code_generate()
+        keys = rc.code_keys(code)
+        state = rc.ReturnState(
+            conversation_id=self.conversation_id,
+            token=self.token,
+            kem_scalar=suite1.private_scalar(self.kem),
+            kem_pk=suite1.public_bytes(self.kem),
+            sig_scalar=suite1.private_scalar(self.sig),
+            sig_pk=suite1.public_bytes(self.sig),
+        )
+        await self.connection.request(
+            f.ReturnCodeSet(
+                conversation_id=self.conversation_id,
+                lookup=keys.lookup,
+                sealed=rc.state_seal(keys, state),
+            )
+        )
+        return code
+
+    async def return_code_revoke(self) -> None:
+        await self.connection.request(f.ReturnCodeRevoke(conversation_id=self.conversation_id))
+
+    @classmethod
+    async def from_return_code(
+        cls, urls: list[str], code: str, *, admin_fingerprint: bytes | None, **options
+    ) -> VisitorClient:
+        """A visitor back with their code: fetch and open the sealed state on a short
+        socket, then a client that resumes the conversation from its start when
+        started. Raises CodeInvalid (a typo) or ServerRefused (`unauthorized`: no such
+        code; `rate_limited`)."""
+        keys = rc.code_keys(code)
+        connection = Connection(urls[0], cls.endpoint)
+        await connection.open()
+        try:
+            found = await connection.request(f.ReturnCodeOpen(lookup=keys.lookup))
+        finally:
+            await connection.close()
+        state = rc.state_open(keys, found.sealed)
+        client = cls(urls, admin_fingerprint=admin_fingerprint, **options)
+        client.kem = suite1.private_key_from_scalar(state.kem_scalar)
+        client.sig = suite1.private_key_from_scalar(state.sig_scalar)
+        client.token = state.token
+        client.conversation_id = state.conversation_id
+        client.conversations[state.conversation_id] = Followed(state=client.state_new(b""))
+        return client
 
     async def say(self, text: str) -> int:
         return await self.send_text(self.conversation_id, text)

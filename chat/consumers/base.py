@@ -54,6 +54,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     parser_factory: Any
     handlers: dict[type, str]
     auth_frames: tuple[type, ...]
+    # Frames allowed before authenticating too (the visitor's return_code.open).
+    anytime_frames: tuple[type, ...] = ()
 
     refusal_code = 4403
 
@@ -173,7 +175,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             raise ProtocolError(
                 ErrorCode.ALREADY_AUTHENTICATED, "already authenticated", ref=frame.ref
             )
-        if not authenticating and self.party is None:
+        if not authenticating and self.party is None and not isinstance(frame, self.anytime_frames):
             raise ProtocolError(ErrorCode.NOT_AUTHENTICATED, "authenticate first", ref=frame.ref)
         try:
             await getattr(self, name)(frame)

@@ -9,19 +9,29 @@ from django.utils import timezone
 
 from chat.consumers.base import ProtocolConsumer, group_change
 from chat.db import db_call
+from chat.errors import ReturnCodeUnknown
 from chat.events import VISITORS_GROUP, events_publish
 from chat.hooks import hook
 from chat.parties import visitor_party
 from chat.protocol import frames as f
 from chat.protocol.errors import ErrorCode, ProtocolError
 from chat.protocol.parse import visitor_parser
-from chat.ratelimit import conversation_frame_admit, conversation_open_admit
+from chat.ratelimit import TokenBucket, conversation_frame_admit, conversation_open_admit
+from chat.return_code_limits import return_code_admit, return_code_failed
 from chat.services.conversations import conversation_open, conversation_resume
 from chat.services.deletion import Reason, conversation_delete
+from chat.services.return_codes import return_code_find, return_code_revoke, return_code_set
 
 logger = logging.getLogger(__name__)
 
-CONVERSATION_WRITES = (f.EnvelopeSend, f.CommitSubmit, f.ReceiptSend, f.ConversationDelete)
+CONVERSATION_WRITES = (
+    f.EnvelopeSend,
+    f.CommitSubmit,
+    f.ReceiptSend,
+    f.ConversationDelete,
+    f.ReturnCodeSet,
+    f.ReturnCodeRevoke,
+)
 # Issue 7: the conversation is gone (deleted or expired); like 4403, clients do not
 # reconnect.
 CLOSE_CONVERSATION_DELETED = 4410
@@ -33,10 +43,14 @@ class VisitorConsumer(ProtocolConsumer):
 
     parser_factory = staticmethod(visitor_parser)
     auth_frames = (f.ConversationOpen, f.ConversationResume)
+    anytime_frames = (f.ReturnCodeOpen,)
     handlers = {
         f.ConversationOpen: "on_open",
         f.ConversationResume: "on_resume",
         f.ConversationDelete: "on_delete",
+        f.ReturnCodeSet: "on_return_code_set",
+        f.ReturnCodeRevoke: "on_return_code_revoke",
+        f.ReturnCodeOpen: "on_return_code_open",
         f.CommitSubmit: "on_commit_submit",
         f.EnvelopeSend: "on_envelope_send",
         f.ReceiptSend: "on_receipt",
@@ -48,6 +62,11 @@ class VisitorConsumer(ProtocolConsumer):
     # -- helpline status (ops/README.md: CHAT_STATUS_PROVIDER) -------------------------
 
     async def greet(self) -> None:
+        # Issue 7: this socket's own allowance of return codes to try (§10.4).
+        self.return_code_bucket = TokenBucket(
+            rate=settings.CHAT_RETURN_CODE_TRIES_PER_MINUTE / 60,
+            burst=settings.CHAT_RETURN_CODE_TRIES_BURST,
+        )
         await super().greet()
         # Joined before the status is read, so a change meanwhile is not missed.
         await group_change(self.channel_layer.group_add, VISITORS_GROUP, self.channel_name)
@@ -94,6 +113,8 @@ class VisitorConsumer(ProtocolConsumer):
             retry = conversation_open_admit()
         elif isinstance(frame, CONVERSATION_WRITES) and self.party is not None:
             retry = conversation_frame_admit(self.party.conversation_id)
+        elif isinstance(frame, f.ReturnCodeOpen):
+            retry = await self.return_code_try_admit()
         if retry is not None:
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
@@ -118,6 +139,43 @@ class VisitorConsumer(ProtocolConsumer):
         self.conversation_gone = True
         await events_publish(events)  # staff, and this visitor's other tabs
         await self.close(CLOSE_CONVERSATION_DELETED)
+
+    # -- return codes (issue 7, docs/protocol.md §10) ----------------------------------
+
+    async def return_code_try_admit(self) -> int | None:
+        """This socket's bucket first, then every process's wrong guesses this minute."""
+        if not self.return_code_bucket.take():
+            return self.return_code_bucket.retry_after_ms()
+        return await return_code_admit()
+
+    async def on_return_code_set(self, frame: f.ReturnCodeSet) -> None:
+        self.conversation_check(frame.conversation_id, frame.ref)
+        await db_call(return_code_set)(
+            conversation_id=frame.conversation_id,
+            lookup=frame.lookup,
+            sealed=frame.sealed,
+            now=timezone.now(),
+        )
+        await self.send_frame(
+            f.ReturnCodeSaved(ref=frame.ref, conversation_id=frame.conversation_id)
+        )
+
+    async def on_return_code_revoke(self, frame: f.ReturnCodeRevoke) -> None:
+        self.conversation_check(frame.conversation_id, frame.ref)
+        await db_call(return_code_revoke)(conversation_id=frame.conversation_id)
+        await self.send_frame(
+            f.ReturnCodeRevoked(ref=frame.ref, conversation_id=frame.conversation_id)
+        )
+
+    async def on_return_code_open(self, frame: f.ReturnCodeOpen) -> None:
+        """The sealed state for a code's lookup; a code that does not (or no longer)
+        exists is refused `unauthorized` on the one path, and counted."""
+        try:
+            sealed = await db_call(return_code_find)(lookup=frame.lookup)
+        except ReturnCodeUnknown:
+            await return_code_failed()
+            raise
+        await self.send_frame(f.ReturnCodeFound(ref=frame.ref, sealed=sealed))
 
     async def conversation_deleted(self, event: dict) -> None:
         """Issue 7: the conversation was deleted (another tab of the visitor) or expired:

@@ -50,6 +50,7 @@ class ProtocolError(Exception):
 
 DOMAIN_ERROR_CODES: dict[type[domain.ChatError], ErrorCode] = {
     domain.Unauthorized: ErrorCode.UNAUTHORIZED,
+    domain.ReturnCodeUnknown: ErrorCode.UNAUTHORIZED,
     domain.DeviceNotCertified: ErrorCode.DEVICE_NOT_CERTIFIED,
     domain.Forbidden: ErrorCode.FORBIDDEN,
     domain.KeyInvalid: ErrorCode.BAD_FRAME,

@@ -26,6 +26,10 @@ CampaignCode = Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{1,32}$")]
 Token = Annotated[bytes, msgspec.Meta(min_length=TOKEN_LEN, max_length=TOKEN_LEN)]
 Wraps = Annotated[list[Wrap], msgspec.Meta(min_length=2, max_length=MEMBERS_MAX)]
 DeviceIds = Annotated[list[Uuid], msgspec.Meta(min_length=1, max_length=32)]
+# Issue 7, return codes (§10): the lookup id derived from a code, and the state the
+# visitor's client sealed with the code's key.
+Lookup = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+SealedState = Annotated[bytes, msgspec.Meta(min_length=28, max_length=1024)]
 
 
 class ClientFrame(
@@ -101,8 +105,37 @@ class ConversationDelete(ClientFrame, tag="conversation.delete", kw_only=True):
     conversation_id: Uuid
 
 
+class ReturnCodeSet(ClientFrame, tag="return_code.set", kw_only=True):
+    """Visitor only (issue 7): store a new return code for this conversation."""
+
+    conversation_id: Uuid
+    lookup: Lookup
+    sealed: SealedState
+
+
+class ReturnCodeRevoke(ClientFrame, tag="return_code.revoke", kw_only=True):
+    """Visitor only (issue 7): turn this conversation's return code off."""
+
+    conversation_id: Uuid
+
+
+class ReturnCodeOpen(ClientFrame, tag="return_code.open", kw_only=True):
+    """Visitor only (issue 7), before or after open/resume: the sealed state stored
+    under this lookup."""
+
+    lookup: Lookup
+
+
 SHARED_FRAMES = (CommitSubmit, EnvelopeSend, ReceiptSend, Sync, CertsGet, Ping)
-VISITOR_FRAMES = (ConversationOpen, ConversationResume, ConversationDelete, *SHARED_FRAMES)
+VISITOR_FRAMES = (
+    ConversationOpen,
+    ConversationResume,
+    ConversationDelete,
+    ReturnCodeSet,
+    ReturnCodeRevoke,
+    ReturnCodeOpen,
+    *SHARED_FRAMES,
+)
 STAFF_FRAMES = (
     DeviceAuth,
     ConversationList,
@@ -260,6 +293,21 @@ class ConversationDeleted(ServerFrame, tag="conversation.deleted", kw_only=True)
     reason: str
 
 
+class ReturnCodeSaved(ServerFrame, tag="return_code.saved", kw_only=True):
+    ref: str | None = None
+    conversation_id: str
+
+
+class ReturnCodeRevoked(ServerFrame, tag="return_code.revoked", kw_only=True):
+    ref: str | None = None
+    conversation_id: str
+
+
+class ReturnCodeFound(ServerFrame, tag="return_code.found", kw_only=True):
+    ref: str | None = None
+    sealed: bytes
+
+
 class Error(ServerFrame, tag="error", kw_only=True):
     ref: str | None = None
     code: str
@@ -287,5 +335,8 @@ SERVER_FRAMES = Union[  # noqa: UP007 — msgspec wants a typing.Union of tagged
     HelplineStatus,
     StaffEvent,
     ConversationDeleted,
+    ReturnCodeSaved,
+    ReturnCodeRevoked,
+    ReturnCodeFound,
     Error,
 ]

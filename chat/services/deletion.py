@@ -1,12 +1,13 @@
 """Deleting conversations: at once when the visitor asks, or when they expire
 (DESIGN §6.5, chat/expiry.py).
 
-Deleting a conversation row cascades to its commits, wraps, envelopes, participants and
-whatever the staff side keeps about it (route, sealed notes, outcome); its token hash
-goes with the row. Before that, in the same transaction, the staff side adds it to the
-anonymous daily counts (CHAT_CONVERSATIONS_DELETING_HOOK); after it, the audit log gets
-a count and a reason, never an id (CHAT_CONVERSATIONS_DELETED_HOOK). Every socket that
-follows the conversation is told `conversation.deleted` once the transaction committed.
+Deleting a conversation row cascades to its commits, wraps, envelopes, participants,
+return code (issue 7) and whatever the staff side keeps about it (route, sealed notes,
+outcome); its token hash goes with the row. Before that, in the same transaction, the
+staff side adds it to the anonymous daily counts (CHAT_CONVERSATIONS_DELETING_HOOK);
+after it, the audit log gets a count and a reason, never an id
+(CHAT_CONVERSATIONS_DELETED_HOOK). Every socket that follows the conversation is told
+`conversation.deleted` once the transaction committed.
 """
 
 from __future__ import annotations

@@ -391,6 +391,13 @@ def frame_examples() -> dict[str, dict]:
         },
         "conversation.resume": {"token": b64encode(bytes(range(32))), "after": 0},
         "conversation.delete": {"conversation_id": conversation_id},
+        "return_code.set": {
+            "conversation_id": conversation_id,
+            "lookup": b64encode(bytes(32)),
+            "sealed": b64encode(bytes(300)),
+        },
+        "return_code.revoke": {"conversation_id": conversation_id},
+        "return_code.open": {"lookup": b64encode(bytes(32))},
         "commit.submit": {
             "conversation_id": conversation_id,
             "commit": json.loads(encode(signed.commit)),

@@ -24,6 +24,7 @@ from chat.expiry import conversations_expire, expiry_preview
 from chat.models import Conversation
 from chat.services.conversations import receipt_record
 from chat.services.envelopes import envelope_submit
+from chat.services.return_codes import return_code_set
 from ops.activity.models import ActivityDay, ActivityTopic, ConversationOutcome
 from ops.routing import SealedNote, note_store
 
@@ -84,8 +85,8 @@ def before(helpline):
 @pytest.fixture
 def full(before, visitor, staff, helpline, view_as, now):
     """A conversation with a row in every table a conversation touches: commit, wraps,
-    envelopes both ways, participants and receipts (chat); route, a sealed hand-over note,
-    topics and outcome (the staff side)."""
+    envelopes both ways, participants and receipts, a return code (chat); route, a
+    sealed hand-over note, topics and outcome (the staff side)."""
     reply_state = view_as(staff, visitor.conversation_id)
     envelope_submit(party=visitor.party, envelope=visitor.seal("bonjour"), now=now)
     envelope_submit(
@@ -104,6 +105,9 @@ def full(before, visitor, staff, helpline, view_as, now):
     ConversationOutcome.objects.create(
         conversation_id=visitor.conversation_id, topics=["prep", "testing"], outcome="referred"
     )
+    return_code_set(
+        conversation_id=visitor.conversation_id, lookup=bytes(32), sealed=bytes(300), now=now
+    )
     return visitor
 
 
@@ -114,6 +118,7 @@ def test_the_conversation_is_in_every_table_it_touches(full, before):
         "chat_commit",
         "chat_envelope",
         "chat_participant",
+        "chat_returncode",
         "ops_route",
         "ops_note",
         "ops_conversationoutcome",

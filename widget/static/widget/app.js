@@ -11,6 +11,7 @@ import { languageUse, t } from "./i18n.js";
 import { ChatUi } from "./ui.js";
 import { stateForget, stateLoad, stateSave, storageWipe } from "./store.js";
 import { parentChannel } from "./parent.js";
+import { returnCodeOffer, returnCodeWire } from "./return-code.js";
 
 const config = JSON.parse(document.getElementById("widget-config").textContent);
 const ui = new ChatUi(document);
@@ -64,6 +65,14 @@ languageSwitchWire();
 rememberWire();
 receiptsWire();
 deleteWire();
+returnCodeWire({
+  session: () => app.session,
+  baseUrl,
+  language: () => config.language,
+  announce: (text) => ui.announce(text),
+  problem: (key) => ui.problemShow(key),
+  onReopen: sessionReopen,
+});
 
 languageReady.then(() => {
   policyShow();
@@ -486,13 +495,16 @@ function deleteWire() {
   document.getElementById("delete-yes").addEventListener("click", () => deleteNow());
 }
 
-/** The delete button shows once there is a conversation on the server to delete. */
+/** The delete button shows once there is a conversation on the server to delete (and
+ *  "get a code" replaces "I have a code"). */
 function deleteOffer() {
   const area = document.getElementById("delete-area");
   if (area && app.session?.conversationId) area.hidden = false;
+  returnCodeOffer(Boolean(app.session?.conversationId));
 }
 
 function deleteAreaReset() {
+  returnCodeOffer(false);
   const area = document.getElementById("delete-area");
   if (!area) return;
   area.hidden = true;
@@ -548,6 +560,34 @@ async function conversationGone(reason) {
   } catch (error) {
     errorShow(error);
   }
+}
+
+// --- coming back with a return code (issue 7, return-code.js) -------------------------
+
+/** A return code opened a conversation's state: it replaces this page's empty session
+ *  and comes back whole (the backlog replays from the start, own messages included).
+ *  If it cannot be resumed (blocked meanwhile), a fresh session takes its place again. */
+async function sessionReopen(state) {
+  const { VisitorSession } = await protocolReady;
+  const empty = app.session;
+  app.resuming = true; // the empty session's "closed" is not news for the visitor
+  app.session = VisitorSession.fromState(state, sessionOptions());
+  empty?.stop();
+  try {
+    await app.session.start();
+  } catch (error) {
+    app.session.stop();
+    sessionFresh(VisitorSession);
+    app.session.start().catch(errorShow);
+    throw error;
+  } finally {
+    app.resuming = false;
+  }
+  ui.noticeAdd("resumed", { afterIntro: true });
+  ui.announce(t("announce_resumed"));
+  deleteOffer();
+  statePersist();
+  outboxFlush();
 }
 
 // --- small things ------------------------------------------------------------------

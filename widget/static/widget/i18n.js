@@ -38,12 +38,24 @@ export function languageCurrent() {
   return current.language;
 }
 
-/** The string for `key`, `{name}` placeholders filled from `values`. */
+/** The string for `key`, `{name}` placeholders filled from `values`. A string with
+ *  plural forms has keys `key|one`, `key|few`, `key|many`, `key|other` (CLDR categories,
+ *  `other` always there): the form Intl.PluralRules picks for the first number among
+ *  `values` is used. */
 export function t(key, values = {}) {
-  const template = current.strings[key] ?? key;
+  const template = current.strings[key] ?? pluralForm(key, values) ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name) =>
     name in values ? String(values[name]) : whole,
   );
+}
+
+function pluralForm(key, values) {
+  const strings = current.strings;
+  if (!(`${key}|other` in strings)) return undefined;
+  const count = Object.values(values).find((value) => typeof value === "number");
+  const category =
+    count === undefined ? "other" : new Intl.PluralRules(current.language).select(count);
+  return strings[`${key}|${category}`] ?? strings[`${key}|other`];
 }
 
 export function domTranslate(root) {

@@ -1,8 +1,9 @@
 // What the widget keeps on the phone: nothing, unless the visitor ticks "keep this
 // conversation on this phone". Then one IndexedDB record holds the session's exported
-// state (token, conversation, keys). IndexedDB, because it stores non-extractable
-// CryptoKeys as they are (structured clone): the private keys are never turned into
-// bytes a script could read back.
+// state (token, conversation, keys). IndexedDB, because it stores CryptoKeys as they
+// are (structured clone). The visitor's keys are extractable since issue 7 (a return
+// code seals them): someone holding an unlocked phone with a kept conversation could
+// already reopen it with the kept token, so that gives them nothing more.
 //
 // Reading never creates anything: opening a database that does not exist would leave
 // an empty one behind, visible to anyone who inspects the browser, so the upgrade that

@@ -68,8 +68,8 @@ export class VisitorSession extends Session {
   /**
    * What a visitor who chose to stay signed in keeps, or null before the conversation
    * exists: `{version: 1, conversationId, token: Uint8Array(32), kemPair, sigPair,
-   * language, campaign}`. The key pairs are non-extractable CryptoKeyPairs: store the
-   * object in IndexedDB (structured clone keeps them usable, never readable), not JSON.
+   * language, campaign}`. The key pairs are CryptoKeyPairs (extractable, for return
+   * codes): store the object in IndexedDB (structured clone keeps them), not JSON.
    */
   exportState() {
     if (this.token === null) return null;
@@ -99,12 +99,15 @@ export class VisitorSession extends Session {
     return session;
   }
 
-  /** Make the keys (if new) and connect; the conversation opens on the first send. */
+  /** Make the keys (if new) and connect; the conversation opens on the first send.
+   * Extractable (issue 7): a return code seals their scalars (protocol/return-code.js).
+   * Whoever can run this page's script can use them anyway; the phone's holder gains
+   * nothing from extractability that the stored token does not already give. */
   async start() {
     if (this.kemPair === null) {
       [this.kemPair, this.sigPair] = await Promise.all([
-        generateKemKeyPair(),
-        generateSigKeyPair(),
+        generateKemKeyPair({ extractable: true }),
+        generateSigKeyPair({ extractable: true }),
       ]);
     }
     await super.start();
