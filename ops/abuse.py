@@ -20,6 +20,7 @@ from audit.models import Action
 from chat.crypto import suite1
 from chat.events import Event, conversation_group
 from chat.models import Conversation
+from chat.services.return_codes import return_code_revoke
 from ops import rota, staff_events
 from ops.errors import NotFound, NotRoutable, NotYours
 from ops.models import Route, StaffProfile
@@ -63,6 +64,7 @@ def conversation_block(
     conversation.state = Conversation.State.CLOSED
     conversation.closed_at = conversation.closed_at or at
     conversation.save(update_fields=["token_hash", "state", "closed_at"])
+    return_code_revoke(conversation_id=conversation_id)  # nor does the return code
     previous = route.assigned_to_id if route.state == Route.State.ASSIGNED else None
     route.state, route.closed_at, route.handed_over = Route.State.CLOSED, at, False
     route.assigned_to_id, route.assigned_at = None, None

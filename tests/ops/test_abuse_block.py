@@ -6,25 +6,30 @@ from __future__ import annotations
 import pytest
 
 from audit.models import Action, AuditEntry
-from chat.models import Conversation
+from chat.models import Conversation, ReturnCode
+from chat.services.return_codes import return_code_set
 from ops import abuse
 from ops.errors import NotYours
 from ops.models import Route
 from tests.ops.conftest import AT
 
 
-def test_staff_on_shift_block_a_waiting_conversation_and_its_token_opens_nothing(
+def test_staff_on_shift_block_a_waiting_conversation_and_its_token_and_code_open_nothing(
     visitor_opens, staff_on_shift
 ):
     opened = visitor_opens()
     conversation = Conversation.objects.get(pk=opened.conversation_id)
     old_hash = bytes(conversation.token_hash)
+    return_code_set(
+        conversation_id=opened.conversation_id, lookup=bytes(32), sealed=bytes(100), now=AT
+    )
     events = abuse.conversation_block(
         conversation_id=opened.conversation_id, user=staff_on_shift.user, at=AT
     )
     conversation.refresh_from_db()
     assert conversation.state == Conversation.State.CLOSED
     assert bytes(conversation.token_hash) != old_hash
+    assert not ReturnCode.objects.filter(conversation_id=opened.conversation_id).exists()
     assert Route.objects.get(pk=opened.conversation_id).state == Route.State.CLOSED
     assert any(message.get("type") == abuse.BLOCKED_EVENT for _, message in events)
     entry = AuditEntry.objects.get(action=Action.CONVERSATION_BLOCKED)
