@@ -66,3 +66,8 @@ class TeamKeyVersionConflict(ChatError):
 
 class TeamKeyUnknown(ChatError):
     """No live team key has this version."""
+
+
+class WrapKeyRefused(ChatError):
+    """Issue 7: a team key is wrapped only to a device KEM key that carries no other
+    version and was not retired, and a wrap key is signed by its device."""

@@ -85,12 +85,7 @@ class StaffClient(Session):
         for entry in ready.team_keys:
             if entry.wrap is None:
                 continue
-            team_key = certs.team_wrap_open(
-                entry.wrap,
-                device_kem_key=self.device.kem,
-                device_id=self.device.device_id,
-                announcement=entry.announcement,
-            )
+            team_key = self.device.team_wrap_open(entry.wrap, entry.announcement)
             self.team_keys[entry.announcement.version] = (entry.announcement, team_key)
 
     def open_keys(self) -> dict[bytes, suite1.PrivateKey]:
