@@ -16,7 +16,7 @@ from chat import selectors
 from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import certs, suite1
 from chat.crypto.errors import CryptoError
-from chat.models import Device, TeamKey, TeamKeyWrap
+from chat.models import Device, TeamKey
 from chat.services.devices import admin_key_set, device_certify, device_register
 from chat.services.team_keys import (
     device_wrap_key_publish,
@@ -104,10 +104,7 @@ def wrap_target(device: Device) -> bytes | None:
         except CryptoError:
             return None
         return kem_pk
-    cert_kem = bytes(device.kem_public_key)
-    retired = suite1.key_id(cert_kem).hex() in device.retired_wrap_key_ids
-    used = TeamKeyWrap.objects.filter(device=device, kem_public_key=cert_kem).exists()
-    return None if retired or used else cert_kem
+    return None if selectors.cert_kem_used(device) else bytes(device.kem_public_key)
 
 
 def team_keys_rewrap(*, holder: DeviceKeys, device_id: str, now: datetime) -> int:

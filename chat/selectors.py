@@ -12,6 +12,7 @@ from django.utils import timezone
 from chat.crypto.commits import Commit as CommitObject
 from chat.crypto.commits import Wrap as WrapObject
 from chat.crypto.messages import Envelope as EnvelopeObject
+from chat.crypto.suite1 import key_id
 from chat.models import AdminKey, Commit, Conversation, Device, Envelope, TeamKey, TeamKeyWrap, Wrap
 from chat.parties import Party
 
@@ -59,6 +60,15 @@ def team_key_rotation_due(*, now: datetime) -> list[str]:
     if TeamKeyWrap.objects.filter(team_key=current, device__state=Device.State.REVOKED).exists():
         reasons.append("device_revoked")
     return reasons
+
+
+def cert_kem_used(device: Device) -> bool:
+    """Whether the device's certificate KEM key carries a team key version, or carried
+    one that was destroyed: then no other version may be wrapped to it."""
+    cert_kem = bytes(device.kem_public_key)
+    if key_id(cert_kem).hex() in device.retired_wrap_key_ids:
+        return True
+    return TeamKeyWrap.objects.filter(device=device, kem_public_key=cert_kem).exists()
 
 
 def team_key_usage() -> dict[int, int]:

@@ -116,6 +116,10 @@ class SetupOverview:
     current_team_key: TeamKey | None
     devices: list[SetupDevice]
     rotation_advised: bool
+    # Issue 7: why rotation is due now ("schedule", "device_revoked"), and how many live
+    # conversations have their current epoch under each version.
+    rotation_due: list[str] = field(default_factory=list)
+    team_key_usage: dict[int, int] = field(default_factory=dict)
 
 
 def setup_overview(*, now: datetime) -> SetupOverview:
@@ -149,6 +153,8 @@ def setup_overview(*, now: datetime) -> SetupOverview:
         current_team_key=current,
         devices=devices,
         rotation_advised=rotation_advised,
+        rotation_due=chat_selectors.team_key_rotation_due(now=now),
+        team_key_usage=chat_selectors.team_key_usage(),
     )
 
 
