@@ -343,7 +343,6 @@ def setup_json(overview: selectors.SetupOverview, *, user_id: int) -> dict:
         "team_keys": [announcement_json(team_key) for team_key in overview.team_keys],
         "current_team_key_version": current.version if current else None,
         "next_team_key_version": max((k.version for k in overview.team_keys), default=0) + 1,
-        "rotation_advised": overview.rotation_advised,
         "rotation_due": overview.rotation_due,
         "team_key_usage": {str(v): n for v, n in overview.team_key_usage.items()},
         "devices": [

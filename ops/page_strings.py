@@ -318,6 +318,19 @@ def setup() -> dict[str, str]:
             "Create a new team key version? New conversations will use it; devices that "
             "are not certified now will not get it."
         ),
+        # Issue 7: rotation due, and what still uses older versions.
+        "setup.rotation_due_device_revoked": _(
+            "A revoked device held the current team key: create a new version so it "
+            "cannot read new conversations."
+        ),
+        "setup.rotation_due_schedule": _(
+            "The current team key is due for its scheduled rotation: create a new version."
+        ),
+        "setup.team_usage": _(
+            "Conversations still under an older version: {list}. Staff browsers move each "
+            "one to the current version when they open it; an older version is destroyed "
+            "once no conversation has an epoch under it."
+        ),
         "strength.short": _("Strength: too short"),
         "strength.weak": _("Strength: weak"),
         "strength.fair": _("Strength: fair"),
