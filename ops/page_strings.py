@@ -66,6 +66,9 @@ def staff_app() -> dict[str, str]:
             "The visitor deleted this conversation. Nothing of it is left on the server."
         ),
         "conversation.expired": _("This conversation expired and was deleted."),
+        "notify.rotation_due": _(
+            "The team key is due for rotation: open the setup page to create a new version."
+        ),
         "notify.deleted": _("A visitor deleted their conversation ({language})."),
         "message.sending": _("Sending…"),
         "message.sent": _("Sent"),
