@@ -60,6 +60,11 @@ class CertificateInvalid(ChatError):
     """A device certificate does not verify under the admin key."""
 
 
+class WrapKeyRefused(ChatError):
+    """Issue 7: a team key is wrapped only to a device KEM key that carries no other
+    version and was not retired, and a wrap key is signed by its device."""
+
+
 class TeamKeyVersionConflict(ChatError):
     """A team key is published with another version than the next one."""
 

@@ -15,9 +15,14 @@ from django.contrib.auth import get_user_model
 from chat import selectors
 from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import certs, suite1
+from chat.crypto.errors import CryptoError
 from chat.models import Device, TeamKey
 from chat.services.devices import admin_key_set, device_certify, device_register
-from chat.services.team_keys import team_key_publish, team_key_wrap_add
+from chat.services.team_keys import (
+    device_wrap_key_publish,
+    team_key_publish,
+    team_key_wrap_add,
+)
 
 DAY = 86400
 
@@ -58,7 +63,8 @@ def device_certify_with(*, admin: AdminKeys, device_id: str, days: int, now: dat
 
 
 def team_key_create(*, admin: AdminKeys, days: int, now: datetime) -> TeamKey:
-    """A new team key version, wrapped to every certified staff device, then forgotten."""
+    """A new team key version (the first, or a rotation), wrapped to every certified
+    staff device that has a KEM key free for it (wrap_target), then forgotten."""
     latest = TeamKey.objects.order_by("-version").first()
     version = (latest.version if latest else 0) + 1
     team = suite1.private_key_generate()
@@ -68,41 +74,69 @@ def team_key_create(*, admin: AdminKeys, days: int, now: datetime) -> TeamKey:
         pk=suite1.public_bytes(team),
         not_after=int(now.timestamp()) + days * DAY,
     )
-    staff = Device.objects.filter(role=Device.Role.STAFF, state=Device.State.CERTIFIED)
-    wraps = {
-        str(device.pk): certs.team_wrap_seal(
-            team_key=team,
-            version=version,
-            device_id=str(device.pk),
-            device_kem_pk=bytes(device.kem_public_key),
+    wraps, wrap_keys = {}, {}
+    for device in Device.objects.filter(role=Device.Role.STAFF, state=Device.State.CERTIFIED):
+        kem_pk = wrap_target(device)
+        if kem_pk is None:
+            continue
+        device_id = str(device.pk)
+        wraps[device_id] = certs.team_wrap_seal(
+            team_key=team, version=version, device_id=device_id, device_kem_pk=kem_pk
         )
-        for device in staff
-    }
-    return team_key_publish(announcement=announcement, wraps=wraps, now=now)
+        wrap_keys[device_id] = kem_pk
+    return team_key_publish(announcement=announcement, wraps=wraps, wrap_keys=wrap_keys, now=now)
+
+
+def wrap_target(device: Device) -> bytes | None:
+    """The KEM key a new team key version may be wrapped to for ``device`` (protocol.md
+    §4.4): the wrap key it published and signed, else its certificate's KEM key if no
+    version was ever wrapped to it; None when it has neither (it gets the version later,
+    once it has published a wrap key)."""
+    if device.next_wrap_public_key is not None:
+        kem_pk = bytes(device.next_wrap_public_key)
+        try:
+            certs.wrap_key_verify(
+                device_sig_pk=bytes(device.sig_public_key),
+                device_id=str(device.pk),
+                kem_pk=kem_pk,
+                sig=bytes(device.next_wrap_signature),
+            )
+        except CryptoError:
+            return None
+        return kem_pk
+    return None if selectors.cert_kem_used(device) else bytes(device.kem_public_key)
 
 
 def team_keys_rewrap(*, holder: DeviceKeys, device_id: str, now: datetime) -> int:
     """Give ``device_id`` every live team key that ``holder`` (a certified staff device
-    whose key file we have) can open. Returns how many were wrapped."""
+    whose key file we have) can open and it lacks. Returns how many were wrapped."""
     target = Device.objects.get(pk=device_id, role=Device.Role.STAFF, state=Device.State.CERTIFIED)
+    lacking = {key.pk for key, wrap in selectors.team_keys_for_device(target) if wrap is None}
     count = 0
     for team_key, wrap in selectors.team_keys_for_device(Device.objects.get(pk=holder.device_id)):
-        if wrap is None:
+        kem_pk = wrap_target(target)
+        if wrap is None or team_key.pk not in lacking or kem_pk is None:
             continue
-        team = certs.team_wrap_open(
-            wrap,
-            device_kem_key=holder.kem,
-            device_id=holder.device_id,
-            announcement=team_key.announcement(),
-        )
+        team = holder.team_wrap_open(wrap, team_key.announcement())
         sealed = certs.team_wrap_seal(
-            team_key=team,
-            version=team_key.version,
-            device_id=str(target.pk),
-            device_kem_pk=bytes(target.kem_public_key),
+            team_key=team, version=team_key.version, device_id=str(target.pk), device_kem_pk=kem_pk
         )
         team_key_wrap_add(
-            version=team_key.version, device_id=str(target.pk), ciphertext=sealed, now=now
+            version=team_key.version,
+            device_id=str(target.pk),
+            ciphertext=sealed,
+            kem_pk=kem_pk,
+            now=now,
         )
+        target.refresh_from_db()
         count += 1
     return count
+
+
+def wrap_key_publish(*, keys: DeviceKeys, now: datetime) -> Device:
+    """What a staff browser does at start when it has no wrap key waiting: make one and
+    publish it, signed (the reference client keeps the private key in ``keys``)."""
+    kem_pk, signature = keys.wrap_key_new()
+    return device_wrap_key_publish(
+        device_id=keys.device_id, kem_pk=kem_pk, signature=signature, now=now
+    )

@@ -66,6 +66,14 @@ class Device(models.Model):
     created_at = models.DateTimeField()
     certified_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Issue 7: the fresh KEM key (signed by this device's certified signing key) that
+    # the next team key version is to be wrapped to, so that each version is sealed to
+    # a KEM key of its own and the device can delete it when that version is destroyed.
+    next_wrap_public_key = models.BinaryField(max_length=65, null=True, blank=True)
+    next_wrap_signature = models.BinaryField(max_length=64, null=True, blank=True)
+    # key_id (hex) of every KEM key of this device that sealed a destroyed team key
+    # version: the device deletes those private keys, and nothing is wrapped to them again.
+    retired_wrap_key_ids = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"{self.role} device {self.id} ({self.state})"
@@ -111,6 +119,9 @@ class TeamKeyWrap(models.Model):
     team_key = models.ForeignKey(TeamKey, on_delete=models.CASCADE, related_name="wraps")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="team_key_wraps")
     ciphertext = models.BinaryField(max_length=113)
+    # The device KEM key this wrap is sealed to: its certificate's, or a wrap key it
+    # published (issue 7). One KEM key carries wraps of one team key version only.
+    kem_public_key = models.BinaryField(max_length=65)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chat.crypto.commits import Commit as CommitObject
 from chat.crypto.commits import Wrap as WrapObject
 from chat.crypto.messages import Envelope as EnvelopeObject
+from chat.crypto.suite1 import key_id
 from chat.models import AdminKey, Commit, Conversation, Device, Envelope, TeamKey, TeamKeyWrap, Wrap
 from chat.parties import Party
 
@@ -37,6 +39,48 @@ def team_keys_for_device(device: Device) -> list[tuple[TeamKey, bytes | None]]:
         for wrap in TeamKeyWrap.objects.filter(device=device, team_key__in=keys)
     }
     return [(key, wraps.get(key.pk)) for key in keys]
+
+
+def team_key_epochs_exist(*, version: int) -> bool:
+    """Whether an epoch of a conversation still on the server is wrapped to this team
+    key version (every conversation on the server is live: expiry deletes the rest)."""
+    return Wrap.objects.filter(member_kind="team", member_id=str(version)).exists()
+
+
+def team_key_rotation_due(*, now: datetime) -> list[str]:
+    """Why the current team key should be rotated now: ``"schedule"`` (older than
+    CHAT_TEAM_KEY_ROTATION_DAYS), ``"device_revoked"`` (a revoked device holds it).
+    Only the coordinator's browser can sign the new one, so the server only says so."""
+    current = team_key_current(now=now)
+    if current is None:
+        return []
+    reasons = []
+    if current.created_at + timedelta(days=settings.CHAT_TEAM_KEY_ROTATION_DAYS) <= now:
+        reasons.append("schedule")
+    if TeamKeyWrap.objects.filter(team_key=current, device__state=Device.State.REVOKED).exists():
+        reasons.append("device_revoked")
+    return reasons
+
+
+def cert_kem_used(device: Device) -> bool:
+    """Whether the device's certificate KEM key carries a team key version, or carried
+    one that was destroyed: then no other version may be wrapped to it."""
+    cert_kem = bytes(device.kem_public_key)
+    if key_id(cert_kem).hex() in device.retired_wrap_key_ids:
+        return True
+    return TeamKeyWrap.objects.filter(device=device, kem_public_key=cert_kem).exists()
+
+
+def team_key_usage() -> dict[int, int]:
+    """How many conversations have their current epoch under each team key version:
+    what is still to move to the current version (issue 7)."""
+    usage: dict[int, int] = {}
+    current = Wrap.objects.filter(
+        member_kind="team", commit__epoch=F("commit__conversation__current_epoch")
+    ).values_list("member_id", flat=True)
+    for member_id in current:
+        usage[int(member_id)] = usage.get(int(member_id), 0) + 1
+    return usage
 
 
 def conversation_by_token_hash(token_hash: bytes) -> Conversation | None:

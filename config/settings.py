@@ -426,6 +426,16 @@ CHAT_RETURN_CODE_FAILURES_PER_MINUTE = env_int(
 # Expiry (DESIGN §6.5): only anonymous counts outlive these.
 CHAT_IDLE_EXPIRY_DAYS = env_int("CHAT_IDLE_EXPIRY_DAYS", 30, minimum=1)
 CHAT_CLOSED_EXPIRY_DAYS = env_int("CHAT_CLOSED_EXPIRY_DAYS", 7, minimum=0)
+# Issue 7: the team key is due for rotation this long after it was made (and at once when
+# a device that holds it is revoked). No longer than the conversation lifetime, so that
+# a backup is unreadable (every version it holds destroyed) within about twice that.
+CHAT_TEAM_KEY_ROTATION_DAYS = env_int(
+    "CHAT_TEAM_KEY_ROTATION_DAYS", CHAT_IDLE_EXPIRY_DAYS, minimum=1
+)
+if CHAT_TEAM_KEY_ROTATION_DAYS > CHAT_IDLE_EXPIRY_DAYS:
+    raise ImproperlyConfigured(
+        "CHAT_TEAM_KEY_ROTATION_DAYS must not be longer than CHAT_IDLE_EXPIRY_DAYS"
+    )
 # How long frames under the previous epoch are still accepted after a new commit.
 CHAT_EPOCH_GRACE_SECONDS = env_int("CHAT_EPOCH_GRACE_SECONDS", 60, minimum=0)
 # Dotted path of `f(code: str) -> bool`: `chat` asks `ops` through it whether a campaign
@@ -471,6 +481,8 @@ HELPLINE_INTERPRETER_TIME_LIMIT_MINUTES = env_int(
 # in production and by `manage.py serve --jobs` in the embedded default (chat/jobs.py).
 PERIODIC_JOBS = [
     ("chat.expiry.expiry_job", 60),
+    # Issue 7: destroy old team key versions no conversation uses any more.
+    ("chat.services.shredding.team_key_shred_job", 300),
     # Shift opened / reminder / ended: status to visitors, hand-over (ops/jobs.py).
     ("ops.jobs.shifts_job", 30),
     # Audit entries past AUDIT_RETENTION_DAYS; expired staff sessions (issue 10).

@@ -30,6 +30,7 @@ from chat.crypto.encoding import b64encode
 from chat.crypto.schema import PublicKey, Role, SafeInt, Signature, Uuid, WrapBytes
 from chat.models import AdminKey, Device, TeamKey, unix
 from chat.services.devices import device_certify
+from chat.services.team_keys import device_wrap_key_publish
 from ops import errors, selectors, services
 from ops.auth.sessions import staff_device_revoke
 from ops.canned import errors as canned_errors
@@ -58,6 +59,11 @@ ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
         _("Too many of your devices are waiting for certification. Ask your coordinator."),
     ),
     chat_errors.KeyInvalid: (400, "key_invalid", _("This public key is not valid.")),
+    chat_errors.WrapKeyRefused: (
+        409,
+        "wrap_key_refused",
+        _("This device key cannot receive this team key. Reload the page and try again."),
+    ),
     chat_errors.CertificateInvalid: (
         400,
         "bad_signature",
@@ -239,11 +245,19 @@ class CertifyBody(Body):
 class TeamKeyBody(Body):
     announcement: TeamKeyAnnouncement
     wraps: dict[Uuid, WrapBytes]
+    # Issue 7: the KEM key each wrap is sealed to, when not the certificate's.
+    wrap_keys: dict[Uuid, PublicKey] = {}
 
 
 class TeamWrapBody(Body):
     device_id: Uuid
     ct: WrapBytes
+    kem_pk: PublicKey | None = None
+
+
+class WrapKeyBody(Body):
+    kem_pk: PublicKey
+    signature: Signature
 
 
 B = TypeVar("B", bound=Body)
@@ -290,6 +304,10 @@ def device_view_json(view: selectors.DeviceView) -> dict:
     certified = view.status == selectors.STATUS_CERTIFIED
     return {
         **device_json(view.device, view.status),
+        # Issue 7: the device deletes these KEM keys (hex key ids); it publishes a fresh
+        # wrap key whenever none is waiting.
+        "retired_wrap_key_ids": list(view.device.retired_wrap_key_ids),
+        "wrap_key_waiting": view.device.next_wrap_public_key is not None,
         "cert": msgspec.to_builtins(view.device.certificate()) if certified else None,
         "admin_key": admin_key_json(view.admin_key),
         "team_keys": [
@@ -302,6 +320,22 @@ def device_view_json(view: selectors.DeviceView) -> dict:
     }
 
 
+def wrap_target_json(device: Device) -> dict:
+    """What the coordinator's browser needs to wrap a new version to ``device`` (it
+    verifies the signature itself): its published wrap key, and whether its
+    certificate's KEM key already carries a version (then it must not carry another)."""
+    waiting = device.next_wrap_public_key is not None
+    return {
+        "next_wrap_key": {
+            "kem_pk": b64encode(bytes(device.next_wrap_public_key)),
+            "signature": b64encode(bytes(device.next_wrap_signature)),
+        }
+        if waiting
+        else None,
+        "cert_kem_used": chat_selectors.cert_kem_used(device),
+    }
+
+
 def setup_json(overview: selectors.SetupOverview, *, user_id: int) -> dict:
     current = overview.current_team_key
     return {
@@ -309,7 +343,8 @@ def setup_json(overview: selectors.SetupOverview, *, user_id: int) -> dict:
         "team_keys": [announcement_json(team_key) for team_key in overview.team_keys],
         "current_team_key_version": current.version if current else None,
         "next_team_key_version": max((k.version for k in overview.team_keys), default=0) + 1,
-        "rotation_advised": overview.rotation_advised,
+        "rotation_due": overview.rotation_due,
+        "team_key_usage": {str(v): n for v, n in overview.team_key_usage.items()},
         "devices": [
             {
                 **device_json(entry.device, entry.status),
@@ -325,6 +360,7 @@ def setup_json(overview: selectors.SetupOverview, *, user_id: int) -> dict:
                 "public_label": entry.public_label,
                 "is_mine": entry.device.user_id == user_id,
                 "team_key_versions": entry.team_key_versions,
+                **wrap_target_json(entry.device),
             }
             for entry in overview.devices
         ],
@@ -355,6 +391,19 @@ def device_detail(request: HttpRequest, profile: StaffProfile, device_id: Any) -
     device = selectors.device_of(user=request.user, device_id=str(device_id))
     if device is None:
         raise errors.NotFound("no such device of yours")
+    return JsonResponse(device_view_json(selectors.device_view(device, now=timezone.now())))
+
+
+@api_view(method="POST")
+def device_wrap_key(request: HttpRequest, profile: StaffProfile, device_id: Any) -> JsonResponse:
+    """Issue 7: this browser's device publishes the fresh KEM key, signed by its
+    certified signing key, that the next team key version will be wrapped to."""
+    body = body_parse(request, WrapKeyBody)
+    if selectors.device_of(user=request.user, device_id=str(device_id)) is None:
+        raise errors.NotFound("no such device of yours")
+    device = device_wrap_key_publish(
+        device_id=str(device_id), kem_pk=body.kem_pk, signature=body.signature, now=timezone.now()
+    )
     return JsonResponse(device_view_json(selectors.device_view(device, now=timezone.now())))
 
 
@@ -406,7 +455,12 @@ def device_revoke_view(request: HttpRequest, profile: StaffProfile, device_id: A
     if selectors.device_get(str(device_id)) is None:
         raise errors.NotFound("no such device")
     # Issue 10: its sockets close and the sessions it proved end at once; audited.
-    changed = staff_device_revoke(device_id=str(device_id), actor=request.user, now=timezone.now())
+    now = timezone.now()
+    with transaction.atomic():
+        changed = staff_device_revoke(device_id=str(device_id), actor=request.user, now=now)
+        # Issue 7: a revoked device held the current team key: only the coordinator's
+        # browser can sign a new one, so the server tells the dashboards it is due.
+        services.team_key_rotation_due_tell(now=now)
     return JsonResponse({"device_id": str(device_id), "state": "revoked", "changed": changed})
 
 
@@ -415,7 +469,10 @@ def team_keys_publish(request: HttpRequest, profile: StaffProfile) -> JsonRespon
     body = body_parse(request, TeamKeyBody)
     with transaction.atomic():
         team_key = services.team_key_create(
-            announcement=body.announcement, wraps=dict(body.wraps), now=timezone.now()
+            announcement=body.announcement,
+            wraps=dict(body.wraps),
+            wrap_keys=dict(body.wrap_keys),
+            now=timezone.now(),
         )
         audit.record(
             request.user,
@@ -433,7 +490,11 @@ def team_key_wrap_add(request: HttpRequest, profile: StaffProfile, version: int)
     body = body_parse(request, TeamWrapBody)
     with transaction.atomic():
         services.team_key_wrap_give(
-            version=version, device_id=body.device_id, ciphertext=body.ct, now=timezone.now()
+            version=version,
+            device_id=body.device_id,
+            ciphertext=body.ct,
+            kem_pk=body.kem_pk,
+            now=timezone.now(),
         )
         audit.record(
             request.user,

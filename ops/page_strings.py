@@ -66,6 +66,9 @@ def staff_app() -> dict[str, str]:
             "The visitor deleted this conversation. Nothing of it is left on the server."
         ),
         "conversation.expired": _("This conversation expired and was deleted."),
+        "notify.rotation_due": _(
+            "The team key is due for rotation: open the setup page to create a new version."
+        ),
         "notify.deleted": _("A visitor deleted their conversation ({language})."),
         "message.sending": _("Sending…"),
         "message.sent": _("Sent"),
@@ -317,6 +320,19 @@ def setup() -> dict[str, str]:
         "setup.rotate_confirm": _(
             "Create a new team key version? New conversations will use it; devices that "
             "are not certified now will not get it."
+        ),
+        # Issue 7: rotation due, and what still uses older versions.
+        "setup.rotation_due_device_revoked": _(
+            "A revoked device held the current team key: create a new version so it "
+            "cannot read new conversations."
+        ),
+        "setup.rotation_due_schedule": _(
+            "The current team key is due for its scheduled rotation: create a new version."
+        ),
+        "setup.team_usage": _(
+            "Conversations still under an older version: {list}. Staff browsers move each "
+            "one to the current version when they open it; an older version is destroyed "
+            "once no conversation has an epoch under it."
         ),
         "strength.short": _("Strength: too short"),
         "strength.weak": _("Strength: weak"),

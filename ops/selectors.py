@@ -115,7 +115,10 @@ class SetupOverview:
     team_keys: list[TeamKey]
     current_team_key: TeamKey | None
     devices: list[SetupDevice]
-    rotation_advised: bool
+    # DESIGN §5, issue 7: why rotation is due now ("schedule", "device_revoked"), and how many live
+    # conversations have their current epoch under each version.
+    rotation_due: list[str] = field(default_factory=list)
+    team_key_usage: dict[int, int] = field(default_factory=dict)
 
 
 def setup_overview(*, now: datetime) -> SetupOverview:
@@ -138,17 +141,13 @@ def setup_overview(*, now: datetime) -> SetupOverview:
         )
         for device in Device.objects.select_related("user").order_by("created_at")
     ]
-    # DESIGN §5: the team key is rotated when a staff device that held it is revoked.
-    rotation_advised = current is not None and any(
-        entry.status == STATUS_REVOKED and current.version in entry.team_key_versions
-        for entry in devices
-    )
     return SetupOverview(
         admin_key=admin_key,
         team_keys=team_keys,
         current_team_key=current,
         devices=devices,
-        rotation_advised=rotation_advised,
+        rotation_due=chat_selectors.team_key_rotation_due(now=now),
+        team_key_usage=chat_selectors.team_key_usage(),
     )
 
 

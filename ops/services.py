@@ -10,9 +10,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
+from chat import selectors as chat_selectors
 from chat.crypto.certs import TeamKeyAnnouncement
 from chat.errors import TeamKeyVersionConflict
-from chat.events import Event
+from chat.events import Event, events_publish_on_commit
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
 from chat.services.devices import admin_key_set, device_register
 from chat.services.team_keys import team_key_publish, team_key_wrap_add
@@ -109,22 +110,41 @@ def admin_key_install(*, public_key: bytes, replace: bool, now: datetime) -> Adm
 
 
 def team_key_create(
-    *, announcement: TeamKeyAnnouncement, wraps: dict[str, bytes], now: datetime
+    *,
+    announcement: TeamKeyAnnouncement,
+    wraps: dict[str, bytes],
+    now: datetime,
+    wrap_keys: dict[str, bytes] | None = None,
 ) -> TeamKey:
-    """Publish a new team key version made in the coordinator's browser. Two
-    coordinators racing for the same version: the second gets a conflict to retry."""
+    """Publish a new team key version made in the coordinator's browser (the first, or
+    a rotation). Two coordinators racing for the same version: the second gets a
+    conflict to retry."""
     try:
-        return team_key_publish(announcement=announcement, wraps=wraps, now=now)
+        return team_key_publish(
+            announcement=announcement, wraps=wraps, wrap_keys=wrap_keys, now=now
+        )
     except IntegrityError as exc:  # another browser published this version meanwhile
         raise TeamKeyVersionConflict("this team key version was just published") from exc
 
 
 def team_key_wrap_give(
-    *, version: int, device_id: str, ciphertext: bytes, now: datetime
+    *, version: int, device_id: str, ciphertext: bytes, now: datetime, kem_pk: bytes | None = None
 ) -> TeamKeyWrap:
     """Give a certified staff device a team key version, wrapped to it in a browser
-    that holds that version."""
-    return team_key_wrap_add(version=version, device_id=device_id, ciphertext=ciphertext, now=now)
+    that holds that version (to ``kem_pk``: its wrap key, or by default its
+    certificate's KEM key)."""
+    return team_key_wrap_add(
+        version=version, device_id=device_id, ciphertext=ciphertext, kem_pk=kem_pk, now=now
+    )
+
+
+def team_key_rotation_due_tell(*, now: datetime) -> list[str]:
+    """Tell every staff dashboard, after commit, that the team key is due for rotation
+    (when it is): the coordinator's browser is the only place it can be signed."""
+    reasons = chat_selectors.team_key_rotation_due(now=now)
+    if reasons:
+        events_publish_on_commit([staff_events.team_key_rotation_due(reasons)])
+    return reasons
 
 
 @transaction.atomic

@@ -120,3 +120,9 @@ def status_changed(*, at: datetime) -> Event:
     """To every visitor socket: the helpline's status now (they show it as it comes;
     sending an unchanged status again is harmless)."""
     return VISITORS_GROUP, {"type": "helpline.status", **availability.status_at(at)}
+
+
+def team_key_rotation_due(reasons: list[str]) -> Event:
+    """Issue 7: the coordinator's dashboard and setup page say so (``reasons``:
+    ``schedule``, ``device_revoked``)."""
+    return staff_event(STAFF_GROUP, "team_key.rotation_due", {"reasons": reasons})

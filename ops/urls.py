@@ -28,6 +28,11 @@ urlpatterns = [
         name="api-device-certify",
     ),
     path(
+        "staff/api/devices/<uuid:device_id>/wrap-key",
+        api.device_wrap_key,
+        name="api-device-wrap-key",
+    ),
+    path(
         "staff/api/devices/<uuid:device_id>/revoke",
         api.device_revoke_view,
         name="api-device-revoke",

@@ -217,6 +217,16 @@ def test_it_refuses_to_start_on_a_malformed_variable(
     assert name in result.stderr
 
 
+def test_a_team_key_rotation_longer_than_the_conversation_lifetime_is_refused(
+    embedded_env: dict[str, str],
+) -> None:
+    env = {**embedded_env, "CHAT_IDLE_EXPIRY_DAYS": "30"}
+    assert settings_in_subprocess({**env, "CHAT_TEAM_KEY_ROTATION_DAYS": "30"}).returncode == 0
+    result = settings_in_subprocess({**env, "CHAT_TEAM_KEY_ROTATION_DAYS": "31"})
+    assert result.returncode != 0
+    assert "CHAT_TEAM_KEY_ROTATION_DAYS must not be longer" in result.stderr
+
+
 def test_a_malformed_database_url_does_not_echo_its_password(
     embedded_env: dict[str, str],
 ) -> None:

@@ -10,15 +10,15 @@ import hashlib
 import json
 import os
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from chat.crypto import suite1
+from chat.crypto import certs, suite1
 from chat.crypto.encoding import b64decode
-from chat.crypto.errors import CryptoError
+from chat.crypto.errors import BadCiphertext, CryptoError
 
 # The setup page's admin key backup (docs/operations.md, "The admin key backup file").
 BACKUP_KIND = "helpline-admin-key-backup"
@@ -106,9 +106,14 @@ class AdminKeys:
 
 @dataclass
 class DeviceKeys:
-    kem: suite1.PrivateKey
+    """A device's private keys. ``kem`` is its certificate's KEM key (None once retired:
+    issue 7); ``wrap_keys`` the fresh KEM keys it published to receive later team key
+    versions on, each retired (deleted) with the version wrapped to it."""
+
+    kem: suite1.PrivateKey | None
     sig: suite1.PrivateKey
     device_id: str = ""
+    wrap_keys: list[suite1.PrivateKey] = field(default_factory=list)
 
     @property
     def kem_public(self) -> bytes:
@@ -122,14 +127,57 @@ class DeviceKeys:
     def generate(cls) -> DeviceKeys:
         return cls(kem=suite1.private_key_generate(), sig=suite1.private_key_generate())
 
+    def kem_keys(self) -> list[suite1.PrivateKey]:
+        """Every KEM private key this device still holds."""
+        return [key for key in (self.kem, *self.wrap_keys) if key is not None]
+
+    def wrap_key_new(self) -> tuple[bytes, bytes]:
+        """Make a fresh KEM key for the next team key version; returns its public key and
+        this device's signature of it (protocol.md §4.4), to publish."""
+        key = suite1.private_key_generate()
+        self.wrap_keys.append(key)
+        public = suite1.public_bytes(key)
+        signature = certs.wrap_key_sign(
+            device_sig_key=self.sig, device_id=self.device_id, kem_pk=public
+        )
+        return public, signature
+
+    def wrap_keys_retire(self, key_ids: list[str]) -> int:
+        """Delete the KEM keys the server says were retired with a destroyed team key
+        version (hex key ids); returns how many were deleted."""
+        retired = set(key_ids)
+
+        def gone(key: suite1.PrivateKey) -> bool:
+            return suite1.key_id(suite1.public_bytes(key)).hex() in retired
+
+        before = len(self.kem_keys())
+        self.wrap_keys = [key for key in self.wrap_keys if not gone(key)]
+        if self.kem is not None and gone(self.kem):
+            self.kem = None
+        return before - len(self.kem_keys())
+
+    def team_wrap_open(
+        self, wrap: bytes, announcement: certs.TeamKeyAnnouncement
+    ) -> suite1.PrivateKey:
+        """Open a team wrap with whichever of this device's KEM keys it is sealed to."""
+        for key in self.kem_keys():
+            try:
+                return certs.team_wrap_open(
+                    wrap, device_kem_key=key, device_id=self.device_id, announcement=announcement
+                )
+            except CryptoError:
+                continue
+        raise BadCiphertext("no KEM key of this device opens the team wrap")
+
     def save(self, path: Path) -> None:
         key_file_write(
             path,
             {
                 "kind": "helpline-device-key",
                 "device_id": self.device_id,
-                "kem": scalar(self.kem),
+                "kem": scalar(self.kem) if self.kem is not None else None,
                 "sig": scalar(self.sig),
+                "wrap_keys": [scalar(key) for key in self.wrap_keys],
             },
         )
 
@@ -137,5 +185,8 @@ class DeviceKeys:
     def load(cls, path: Path) -> DeviceKeys:
         data = key_file_read(path, "helpline-device-key")
         return cls(
-            kem=from_scalar(data["kem"]), sig=from_scalar(data["sig"]), device_id=data["device_id"]
+            kem=from_scalar(data["kem"]) if data.get("kem") else None,
+            sig=from_scalar(data["sig"]),
+            device_id=data["device_id"],
+            wrap_keys=[from_scalar(text) for text in data.get("wrap_keys", [])],
         )

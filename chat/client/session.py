@@ -193,6 +193,7 @@ class Session:
             followed = self.conversations.get(item.conversation_id)
             if followed is not None:
                 followed.state.visitor_sig_pk = item.visitor_sig_pk
+                followed.state.visitor_kem_pk = item.visitor_kem_pk
         elif isinstance(item, f.Receipt):
             self.receipts.append(item)
         elif isinstance(item, f.ConversationActivity):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
+from chat.client.connection import ServerRefused
 from chat.client.http import staff_login
 from chat.client.keys import DeviceKeys
+from chat.client.rotation import epoch_rotate, epoch_rotation_due
 from chat.client.session import Followed, Session
 from chat.client.state import ConversationState
 from chat.crypto import certs, suite1
@@ -85,13 +87,14 @@ class StaffClient(Session):
         for entry in ready.team_keys:
             if entry.wrap is None:
                 continue
-            team_key = certs.team_wrap_open(
-                entry.wrap,
-                device_kem_key=self.device.kem,
-                device_id=self.device.device_id,
-                announcement=entry.announcement,
-            )
+            team_key = self.device.team_wrap_open(entry.wrap, entry.announcement)
             self.team_keys[entry.announcement.version] = (entry.announcement, team_key)
+        # A version made since (a rotation) opens the conversations already followed too.
+        for followed in self.conversations.values():
+            followed.state.open_keys.update(self.open_keys())
+            followed.state.team_keys.update(
+                {version: ann.pk for version, (ann, _) in self.team_keys.items()}
+            )
 
     def open_keys(self) -> dict[bytes, suite1.PrivateKey]:
         if self.cert is not None and self.cert.role == "interpreter":
@@ -119,6 +122,39 @@ class StaffClient(Session):
         await self.connection.request(
             f.ConversationSubscribe(conversation_id=conversation_id, after=0)
         )
+
+    async def rotate_epoch(self, conversation_id: str) -> int | None:
+        """Issue 7: move the conversation to the newest team key version this device
+        holds, with a ``rekey`` epoch (chat/client/rotation.py). Returns its order, or
+        None when it was not due or another device made the next epoch first."""
+        followed = self.conversations[conversation_id]
+        state = followed.state
+        newest = max(self.team_keys, default=0)
+        if not newest or not epoch_rotation_due(state, current_version=newest):
+            return None
+        epoch = state.current_epoch
+        signed = epoch_rotate(
+            state, team=self.team_keys[newest][0], visitor_kem_pk=state.visitor_kem_pk
+        )
+        try:
+            ack = await self.connection.request(
+                f.CommitSubmit(
+                    conversation_id=conversation_id,
+                    commit=signed.commit,
+                    signature=signed.signature,
+                    wraps=signed.wraps,
+                )
+            )
+        except ServerRefused as exc:
+            # Forget our epoch unless another device's commit has taken its place.
+            if state.commits.get(epoch + 1, (None,))[0] is signed.commit:
+                state.commits.pop(epoch + 1)
+                state.secrets.pop(epoch + 1)
+            if exc.code == "epoch_conflict":
+                return None
+            raise
+        await self.connection.items.put(("own", conversation_id, ack.order))
+        return ack.order
 
     async def wait_for_epoch(self, conversation_id: str, timeout: float = 10) -> None:
         """Wait until this device holds a secret for the conversation (after subscribe)."""

@@ -39,6 +39,8 @@ class ConversationState:
     open_keys: dict[bytes, suite1.PrivateKey]
     admin_pk: bytes
     visitor_sig_pk: bytes
+    # From `conversation.state` (staff): what a rekey epoch wraps to for the visitor.
+    visitor_kem_pk: bytes = b""
     device_certs: dict[str, certs.DeviceCert] = field(default_factory=dict)
     # team key version → public key, from announcements verified under admin_pk
     team_keys: dict[int, bytes] = field(default_factory=dict)

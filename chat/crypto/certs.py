@@ -166,3 +166,18 @@ def team_wrap_open(
     if suite1.public_bytes(team_key) != announcement.pk:
         raise BadObject("team wrap does not hold the announced team key")
     return team_key
+
+
+def wrap_key_tbs(*, device_id: str, kem_pk: bytes) -> bytes:
+    return label("wrap-key") + u8(suite1.SUITE_ID) + lps(device_id) + lp(kem_pk)
+
+
+def wrap_key_sign(*, device_sig_key: suite1.PrivateKey, device_id: str, kem_pk: bytes) -> bytes:
+    """A staff device vouches for a fresh KEM key of its own, to receive the next team
+    key version on (protocol.md §4.4): its certified signing key signs it."""
+    return suite1.sign(device_sig_key, wrap_key_tbs(device_id=device_id, kem_pk=kem_pk))
+
+
+def wrap_key_verify(*, device_sig_pk: bytes, device_id: str, kem_pk: bytes, sig: bytes) -> None:
+    suite1.public_key_load(kem_pk)
+    suite1.verify(device_sig_pk, wrap_key_tbs(device_id=device_id, kem_pk=kem_pk), sig)

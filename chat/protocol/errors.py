@@ -65,6 +65,7 @@ DOMAIN_ERROR_CODES: dict[type[domain.ChatError], ErrorCode] = {
     domain.SeqConflict: ErrorCode.SEQ_CONFLICT,
     domain.TeamKeyVersionConflict: ErrorCode.EPOCH_CONFLICT,
     domain.TeamKeyUnknown: ErrorCode.BAD_COMMIT,
+    domain.WrapKeyRefused: ErrorCode.FORBIDDEN,
 }
 
 

@@ -152,7 +152,13 @@ def epochs_close(*, conversation_id: str, device_id: str) -> int:
 
 
 def team_key_public(version: int) -> bytes | None:
-    key = TeamKey.objects.filter(version=version, destroyed_at__isnull=True).first()
+    # Locked until the commit is stored, so that crypto-shredding (which locks it too,
+    # chat/services/shredding.py) never destroys a version an epoch is being wrapped to.
+    key = (
+        TeamKey.objects.select_for_update()
+        .filter(version=version, destroyed_at__isnull=True)
+        .first()
+    )
     return bytes(key.public_key) if key else None
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from chat import selectors
-from chat.crypto import certs
+from chat.crypto import certs, suite1
 from chat.crypto.errors import CryptoError
 from chat.errors import (
     CertificateInvalid,
@@ -16,6 +16,7 @@ from chat.errors import (
     HelplineNotReady,
     TeamKeyUnknown,
     TeamKeyVersionConflict,
+    WrapKeyRefused,
 )
 from chat.models import Device, TeamKey, TeamKeyWrap
 
@@ -24,10 +25,17 @@ WRAP_LEN = 113
 
 @transaction.atomic
 def team_key_publish(
-    *, announcement: certs.TeamKeyAnnouncement, wraps: dict[str, bytes], now: datetime
+    *,
+    announcement: certs.TeamKeyAnnouncement,
+    wraps: dict[str, bytes],
+    now: datetime,
+    wrap_keys: dict[str, bytes] | None = None,
 ) -> TeamKey:
     """Store a new team key version, signed by the admin key, with wraps of its private
-    key to certified staff devices. The private key itself is never sent here."""
+    key to certified staff devices. The private key itself is never sent here.
+    ``wrap_keys`` names the KEM key each wrap is sealed to (absent: the device's
+    certificate KEM key); see team_key_wrap_add."""
+    wrap_keys = wrap_keys or {}
     admin_key = selectors.admin_key_current()
     if admin_key is None:
         raise HelplineNotReady("no admin key yet")
@@ -49,27 +57,102 @@ def team_key_publish(
     )
     for device_id, ciphertext in wraps.items():
         team_key_wrap_add(
-            version=team_key.version, device_id=device_id, ciphertext=ciphertext, now=now
+            version=team_key.version,
+            device_id=device_id,
+            ciphertext=ciphertext,
+            kem_pk=wrap_keys.get(device_id),
+            now=now,
         )
     return team_key
 
 
+@transaction.atomic
 def team_key_wrap_add(
-    *, version: int, device_id: str, ciphertext: bytes, now: datetime
+    *, version: int, device_id: str, ciphertext: bytes, now: datetime, kem_pk: bytes | None = None
 ) -> TeamKeyWrap:
     """Give a certified staff device the team key (wrapped to it by another staff device
-    or the coordinator). Replaces an earlier wrap for the same device."""
+    or the coordinator). Replaces an earlier wrap for the same device.
+
+    ``kem_pk`` is the device KEM key the wrap is sealed to: the certificate's (the
+    default) or the wrap key the device published. Crypto-shredding (protocol.md §4.4)
+    rests on each KEM key carrying one team key version only: when that version is
+    destroyed the device deletes the KEM key, and a backup's wraps open no more."""
     if len(ciphertext) != WRAP_LEN:
         raise CertificateInvalid("a team wrap is 113 bytes")
-    device = Device.objects.filter(
-        pk=device_id, role=Device.Role.STAFF, state=Device.State.CERTIFIED
-    ).first()
+    device = (
+        Device.objects.select_for_update()
+        .filter(pk=device_id, role=Device.Role.STAFF, state=Device.State.CERTIFIED)
+        .first()
+    )
     if device is None:
         raise DeviceNotCertified("team keys are wrapped only to certified staff devices")
     team_key = TeamKey.objects.filter(version=version, destroyed_at__isnull=True).first()
     if team_key is None:
         raise TeamKeyUnknown(f"no live team key v{version}")
+    kem_pk = bytes(device.kem_public_key) if kem_pk is None else kem_pk
+    wrap_key_check(device=device, team_key=team_key, kem_pk=kem_pk)
+    if kem_pk == bytes(device.next_wrap_public_key or b""):
+        # Used up: the device makes a fresh one for the version after this.
+        device.next_wrap_public_key = None
+        device.next_wrap_signature = None
+        device.save(update_fields=["next_wrap_public_key", "next_wrap_signature"])
     wrap, _ = TeamKeyWrap.objects.update_or_create(
-        team_key=team_key, device=device, defaults={"ciphertext": ciphertext, "created_at": now}
+        team_key=team_key,
+        device=device,
+        defaults={"ciphertext": ciphertext, "kem_public_key": kem_pk, "created_at": now},
     )
     return wrap
+
+
+def wrap_key_check(*, device: Device, team_key: TeamKey, kem_pk: bytes) -> None:
+    """The KEM key is the device's (certificate or published wrap key), not retired,
+    and carries no wrap of another version."""
+    own = {bytes(device.kem_public_key), bytes(device.next_wrap_public_key or b"")}
+    own |= {
+        bytes(key)
+        for key in TeamKeyWrap.objects.filter(device=device, team_key=team_key).values_list(
+            "kem_public_key", flat=True
+        )
+    }
+    if kem_pk not in own:
+        raise WrapKeyRefused("not a KEM key of this device")
+    if suite1.key_id(kem_pk).hex() in device.retired_wrap_key_ids:
+        raise WrapKeyRefused("this KEM key was retired with a destroyed team key")
+    if (
+        TeamKeyWrap.objects.filter(device=device, kem_public_key=kem_pk)
+        .exclude(team_key=team_key)
+        .exists()
+    ):
+        raise WrapKeyRefused("this KEM key already carries another team key version")
+
+
+@transaction.atomic
+def device_wrap_key_publish(
+    *, device_id: str, kem_pk: bytes, signature: bytes, now: datetime
+) -> Device:
+    """A certified staff device publishes the fresh KEM key the next team key version
+    is to be wrapped to, signed by its certified signing key (the coordinator's browser
+    checks that signature again before wrapping). Replaces an unused earlier one."""
+    device = (
+        Device.objects.select_for_update()
+        .filter(pk=device_id, role=Device.Role.STAFF, state=Device.State.CERTIFIED)
+        .first()
+    )
+    if device is None:
+        raise DeviceNotCertified("wrap keys are published by certified staff devices")
+    try:
+        certs.wrap_key_verify(
+            device_sig_pk=bytes(device.sig_public_key),
+            device_id=str(device.pk),
+            kem_pk=kem_pk,
+            sig=signature,
+        )
+    except CryptoError as exc:
+        raise WrapKeyRefused("the wrap key is not signed by this device") from exc
+    used = TeamKeyWrap.objects.filter(device=device, kem_public_key=kem_pk).exists()
+    if used or kem_pk == bytes(device.kem_public_key):
+        raise WrapKeyRefused("a wrap key must be a fresh KEM key")
+    device.next_wrap_public_key = kem_pk
+    device.next_wrap_signature = signature
+    device.save(update_fields=["next_wrap_public_key", "next_wrap_signature"])
+    return device

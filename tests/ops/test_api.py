@@ -64,6 +64,7 @@ ENDPOINTS = [
     ("post", "/setup/admin-key"),
     ("post", "/devices/00000000-0000-4000-8000-000000000000/certify"),
     ("post", "/devices/00000000-0000-4000-8000-000000000000/revoke"),
+    ("post", "/devices/00000000-0000-4000-8000-000000000000/wrap-key"),
     ("post", "/team-keys"),
     ("post", "/team-keys/1/wraps"),
 ]
@@ -316,9 +317,9 @@ def test_setup_advises_rotation_after_a_holder_is_revoked(
     keys = nurse.device_register(now=now)
     certify(keys)
     team_key(keys)
-    assert coordinator.client.get(API + "/setup").json()["rotation_advised"] is False
+    assert coordinator.client.get(API + "/setup").json()["rotation_due"] == []
     post(coordinator.client, f"/devices/{keys.device_id}/revoke", {})
-    assert coordinator.client.get(API + "/setup").json()["rotation_advised"] is True
+    assert coordinator.client.get(API + "/setup").json()["rotation_due"] == ["device_revoked"]
 
 
 # -- the admin key --------------------------------------------------------------------------

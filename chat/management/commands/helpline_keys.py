@@ -5,7 +5,14 @@
     manage.py helpline_keys certify-device --admin-key admin.key.json --device <id>
     manage.py helpline_keys create-team-key --admin-key admin.key.json
     manage.py helpline_keys wrap-team-key --with-device-key nurse.device.json --device <id>
+    manage.py helpline_keys publish-wrap-key --device-key nurse.device.json
+    manage.py helpline_keys shred
     manage.py helpline_keys fingerprint
+
+Rotation (issue 7): each staff device publishes a fresh wrap key (``publish-wrap-key``;
+browsers do it on their own), then ``create-team-key`` makes the next version, wrapped
+to those keys. ``shred`` destroys now the old versions no conversation uses any more
+(the worker does it every five minutes).
 
 Private keys live in the files given; the database gets only public keys, signatures
 and wraps. Keep the admin key file offline: it certifies every device.
@@ -22,6 +29,7 @@ from chat import keyring, selectors
 from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import suite1
 from chat.errors import ChatError
+from chat.services.shredding import team_keys_shred
 
 
 class Command(BaseCommand):
@@ -46,6 +54,9 @@ class Command(BaseCommand):
         wrap = sub.add_parser("wrap-team-key", help="give a device the team keys")
         wrap.add_argument("--with-device-key", type=Path, required=True)
         wrap.add_argument("--device", required=True)
+        publish = sub.add_parser("publish-wrap-key", help="a device's key for the next version")
+        publish.add_argument("--device-key", type=Path, required=True)
+        sub.add_parser("shred", help="destroy old team key versions nothing uses")
         sub.add_parser("fingerprint", help="print the admin key fingerprint")
 
     def handle(self, *args, action: str, **options) -> None:
@@ -89,6 +100,17 @@ class Command(BaseCommand):
             holder=DeviceKeys.load(with_device_key), device_id=device, now=now
         )
         self.stdout.write(f"{count} team key(s) wrapped to device {device}")
+
+    def do_publish_wrap_key(self, now, *, device_key: Path, **_) -> None:
+        keys = DeviceKeys.load(device_key)
+        keyring.wrap_key_publish(keys=keys, now=now)
+        keys.save(device_key)
+        self.stdout.write(f"wrap key of device {keys.device_id} published, kept in {device_key}")
+
+    def do_shred(self, now, **_) -> None:
+        destroyed = team_keys_shred(now=now)
+        names = ", ".join(f"v{version}" for version in destroyed) or "none"
+        self.stdout.write(f"team key versions destroyed: {names}")
 
     def do_fingerprint(self, now, **_) -> None:
         admin_key = selectors.admin_key_current()

@@ -16,11 +16,12 @@ import {
   publicBytes,
   teamKeySign,
   teamKeyVerify,
-  teamWrapOpen,
   teamWrapSeal,
 } from "../chat/crypto/index.js";
+import { teamWrapOpenWith } from "../chat/protocol/staff.js";
 import { wireForm } from "../chat/protocol/wire.js";
 import { api } from "./http.js";
+import { wrapTarget } from "./wrap-keys.js";
 
 const DAY = 86400;
 export const CERT_DAYS = 365;
@@ -84,8 +85,9 @@ export async function trustedAdminPk({ admin, serverAdmin, record }) {
 }
 
 /**
- * A new team key version: made here, announced with the admin key, its private scalar
- * wrapped to every given certified staff device, then forgotten.
+ * A new team key version (the first, or a rotation): made here, announced with the admin
+ * key, its private scalar wrapped to every given certified staff device that has a KEM
+ * key free for it (wrap-keys.js wrapTarget), then forgotten.
  */
 export async function teamKeyCreate({ admin, version, devices, days = TEAM_KEY_DAYS }) {
   devices = await staffVerified(devices, admin.publicKey);
@@ -100,20 +102,18 @@ export async function teamKeyCreate({ admin, version, devices, days = TEAM_KEY_D
       notAfter: nowSeconds() + days * DAY,
     });
     const wraps = {};
+    const wrapKeys = {};
     for (const device of devices) {
+      const deviceKemPk = await wrapTarget(device);
+      if (deviceKemPk === null) continue;
       wraps[device.device_id] = b64encode(
-        await teamWrapSeal({
-          teamScalar,
-          teamPk,
-          version,
-          deviceId: device.device_id,
-          deviceKemPk: device.kem_pk,
-        }),
+        await teamWrapSeal({ teamScalar, teamPk, version, deviceId: device.device_id, deviceKemPk }),
       );
+      wrapKeys[device.device_id] = b64encode(deviceKemPk);
     }
     return await api("/team-keys", {
       method: "POST",
-      body: { announcement: wireForm(announcement), wraps },
+      body: { announcement: wireForm(announcement), wraps, wrap_keys: wrapKeys },
     });
   } finally {
     teamScalar.fill(0);
@@ -131,26 +131,26 @@ export async function teamKeyRewrap({ record, announcement, wrap, devices, admin
   if (adminPk === null) throw new TypeError("no trusted admin key");
   await teamKeyVerify(announcement, { adminPk });
   devices = await staffVerified(devices, adminPk);
-  const { scalar } = await teamWrapOpen(wrap, {
-    deviceKemPair: record.kemPair,
-    deviceId: record.deviceId,
-    announcement,
-  });
+  const { scalar } = await teamWrapOpenWith(record, wrap, announcement);
+  let given = 0;
   try {
     for (const device of devices) {
+      const deviceKemPk = await wrapTarget(device);
+      if (deviceKemPk === null) continue; // until it has published a wrap key
       const ct = await teamWrapSeal({
         teamScalar: scalar,
         teamPk: announcement.pk,
         version: announcement.version,
         deviceId: device.device_id,
-        deviceKemPk: device.kem_pk,
+        deviceKemPk,
       });
       await api(`/team-keys/${announcement.version}/wraps`, {
         method: "POST",
-        body: { device_id: device.device_id, ct: b64encode(ct) },
+        body: { device_id: device.device_id, ct: b64encode(ct), kem_pk: b64encode(deviceKemPk) },
       });
+      given += 1;
     }
-    return devices.length;
+    return given;
   } finally {
     scalar.fill(0);
   }

@@ -120,6 +120,10 @@ export class Dashboard {
       return;
     }
     if (!this.state.loaded) return; // the load that follows has it all
+    if (event === "team_key.rotation_due" && this.state.isCoordinator) {
+      // Issue 7: only the coordinator's browser can sign the next team key version.
+      this.notifier.alert(t("notify.rotation_due"), { onClick: () => location.assign("/staff/setup/") });
+    }
     const change = this.state.apply(event, data);
     if (change.route) this.workspace.conversationEnsure(change.route);
     switch (change.kind) {

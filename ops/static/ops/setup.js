@@ -377,7 +377,7 @@ function renderTeam() {
     const holders = staff.length - missingCurrent().length;
     byId("team-state").textContent = t("setup.team_current", { version: current.version, until, holders });
   }
-  byId("team-rotation").hidden = !state.data.rotation_advised;
+  renderRotation(current);
   const create = byId("team-create");
   create.hidden = current !== null;
   create.disabled = !loaded || staff.length === 0 || state.busy;
@@ -392,6 +392,22 @@ function renderTeam() {
   give.disabled = ownCurrentWrap() === null || state.busy;
   give.title = ownCurrentWrap() === null ? t("setup.no_own_wrap") : "";
   byId("team-needs-admin").hidden = loaded;
+}
+
+/** Issue 7: why rotation is due, and how many conversations are still to move. */
+function renderRotation(current) {
+  const due = state.data.rotation_due;
+  const notice = byId("team-rotation");
+  notice.hidden = due.length === 0;
+  notice.textContent = due.map((reason) => t(`setup.rotation_due_${reason}`)).join(" ");
+  const older = Object.entries(state.data.team_key_usage).filter(
+    ([version]) => current === null || Number(version) < current.version,
+  );
+  const usage = byId("team-usage");
+  usage.hidden = older.length === 0;
+  usage.textContent = t("setup.team_usage", {
+    list: older.map(([version, n]) => `v${version} (${n})`).join(", "),
+  });
 }
 
 async function teamCreate() {

@@ -10,6 +10,7 @@ import { deviceRecordDelete, deviceRecordPut } from "./device-store.js";
 import { byId, showOnly } from "./elements.js";
 import { t } from "./strings.js";
 import { Workspace } from "./workspace.js";
+import { wrapKeysTidy } from "./wrap-keys.js";
 
 const GATES = [
   "gate-loading",
@@ -72,7 +73,7 @@ async function bootOnce(statusLine) {
   }
   // From this browser's own keys, never from what the server says they are.
   byId("device-fingerprint").textContent = await deviceFingerprint(
-    await publicBytes(record.kemPair),
+    record.kemPair ? await publicBytes(record.kemPair) : record.retiredKemPk,
     await publicBytes(record.sigPair),
   );
 
@@ -102,6 +103,8 @@ async function bootOnce(statusLine) {
     gate("gate-admin-changed");
     return;
   }
+  // Issue 7: delete the KEM keys of destroyed team key versions; publish a fresh one.
+  record = await wrapKeysTidy(record, status);
   if (status.role === "staff" && !status.team_keys.some((entry) => entry.wrap !== null)) {
     gate("gate-team-key");
     if (statusLine) byId(statusLine).textContent = t("app.still_pending");
@@ -117,6 +120,7 @@ async function bootOnce(statusLine) {
     role,
   });
   showOnly(GATES, null);
+  workspace.onKeysDestroyed = () => boot(); // the keys to delete come with the device's status
   await workspace.start();
 }
 

@@ -65,6 +65,8 @@ export class Workspace {
         deviceId: this.record.deviceId,
         kemPair: this.record.kemPair,
         sigPair: this.record.sigPair,
+        wrapKeys: this.record.wrapKeys ?? [], // issue 7: wrap-keys.js
+        retiredKemPk: this.record.retiredKemPk ?? null,
       },
       adminFingerprint: this.adminFingerprint,
       label: this.label,
@@ -72,7 +74,10 @@ export class Workspace {
       onStatus: (status) => this.onStatus(status),
       onActivity: (activity) => this.onActivity(activity),
       onReceipt: (receipt) => this.onReceipt(receipt),
-      onStaffEvent: (event) => this.dashboard.onEvent(event),
+      onStaffEvent: (event) => {
+        this.dashboard.onEvent(event);
+        if (event.event === "team_key.destroyed") this.onKeysDestroyed?.();
+      },
       onError: (error, context) => this.onError(error, context),
       onDeleted: (deleted) => this.onDeleted(deleted),
     });
@@ -262,11 +267,20 @@ export class Workspace {
     if (!conversation || conversation.subscribed) return;
     conversation.subscribed = true;
     try {
-      await this.session.subscribe(conversation.id);
+      const subscribed = await this.session.subscribe(conversation.id);
+      await this.rekeyWhenDue(conversation.id, subscribed.last_order);
     } catch (error) {
       conversation.subscribed = false;
       this.onError(error, { conversationId: conversation.id });
     }
+  }
+
+  /** Issue 7: a conversation whose current epoch is under an older team key moves to
+   * the newest one with a `rekey` epoch made here (StaffSession.rotateEpoch). */
+  async rekeyWhenDue(conversationId, lastOrder) {
+    if (this.role === "interpreter") return;
+    await this.session.caughtUp(conversationId, lastOrder);
+    await this.session.rotateEpoch(conversationId);
   }
 
   renderList() {

@@ -165,3 +165,22 @@ export async function teamWrapOpen(wrap, { deviceKemPair, deviceId, announcement
     throw new BadObject("team wrap does not hold the announced team key", { cause: error });
   }
 }
+
+/** The signed bytes of a staff device's wrap key (§4.4): a fresh KEM key of its own that
+ * the next team key version is to be wrapped to. */
+export function wrapKeyTbs({ deviceId, kemPk }) {
+  return concat(label("wrap-key"), u8(SUITE_ID), lps(deviceId), lp(kemPk));
+}
+
+/** Sign a fresh KEM public key with this device's signing key. */
+export function wrapKeySign(sigKey, { deviceId, kemPk }) {
+  return sign(sigKey, wrapKeyTbs({ deviceId, kemPk }));
+}
+
+/** Raise unless `sig` is the device's signature (its certified `sig_pk`) of `kemPk`. */
+export async function wrapKeyVerify({ sigPk, deviceId, kemPk, sig }) {
+  bytesField(kemPk, "kem_pk", PUBLIC_KEY_LEN);
+  bytesField(sig, "signature", SIGNATURE_LEN);
+  await publicKeyCheck(kemPk);
+  await verify(sigPk, wrapKeyTbs({ deviceId, kemPk }), sig);
+}

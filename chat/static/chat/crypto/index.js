@@ -30,6 +30,8 @@ export {
   teamKeyVerify,
   teamWrapOpen,
   teamWrapSeal,
+  wrapKeySign,
+  wrapKeyVerify,
 } from "./certs.js";
 export {
   VISITOR,

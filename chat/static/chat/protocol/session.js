@@ -303,6 +303,7 @@ export class Session {
         break;
       case "conversation.state":
         if (followed) followed.state.visitorSigPk = item.visitor_sig_pk;
+        if (followed) followed.state.visitorKemPk = item.visitor_kem_pk; // for a rekey
         break;
       case "receipt":
         if (item.by !== this.partyKind) {

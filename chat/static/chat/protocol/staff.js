@@ -26,6 +26,26 @@ import { ConversationState, textContent, unixNow } from "./state.js";
 
 const utf8 = new TextEncoder();
 
+/**
+ * The KEM key pairs a device still holds for team wraps (issue 7, protocol.md §4.4): its
+ * certificate's (null once retired) and the wrap keys it published since.
+ */
+export function deviceKemPairs(device) {
+  return [device.kemPair, ...(device.wrapKeys ?? [])].filter((pair) => pair);
+}
+
+/** Open a team wrap with whichever of the device's KEM keys it is sealed to. */
+export async function teamWrapOpenWith(device, wrap, announcement) {
+  for (const deviceKemPair of deviceKemPairs(device)) {
+    try {
+      return await teamWrapOpen(wrap, { deviceKemPair, deviceId: device.deviceId, announcement });
+    } catch {
+      // sealed to another of this device's keys
+    }
+  }
+  throw new BadObject("no KEM key of this device opens the team wrap");
+}
+
 export class StaffSession extends Session {
   static endpoint = "staff";
 
@@ -84,7 +104,11 @@ export class StaffSession extends Session {
       }
     }
     await certVerify(ready.cert, { adminPk: ready.admin_pk, now: unixNow() });
-    const ownKem = await publicBytes(this.device.kemPair);
+    // A certificate KEM key retired with a destroyed team key is gone; its public half
+    // is kept so the certificate can still be recognised as this device's.
+    const ownKem = this.device.kemPair
+      ? await publicBytes(this.device.kemPair)
+      : this.device.retiredKemPk;
     const ownSig = await publicBytes(this.device.sigPair);
     if (
       ready.cert.device_id !== this.device.deviceId ||
@@ -100,11 +124,7 @@ export class StaffSession extends Session {
       await teamKeyVerify(announcement, { adminPk: ready.admin_pk });
       this.announcements.set(announcement.version, announcement);
       if (wrap === null || this.teamPairs.has(announcement.version)) continue;
-      const { pair } = await teamWrapOpen(wrap, {
-        deviceKemPair: this.device.kemPair,
-        deviceId: this.device.deviceId,
-        announcement,
-      });
+      const { pair } = await teamWrapOpenWith(this.device, wrap, announcement);
       this.teamPairs.set(announcement.version, pair);
     }
   }
@@ -157,6 +177,65 @@ export class StaffSession extends Session {
     });
   }
 
+  /** The newest team key version this device holds, or null. */
+  newestTeamVersion() {
+    return this.teamPairs.size ? Math.max(...this.teamPairs.keys()) : null;
+  }
+
+  /** Whether the conversation's current epoch is under an older team key version than
+   * the newest this device holds (issue 7: it should move with a `rekey` epoch). */
+  rotationDue(conversationId) {
+    const state = this.conversations.get(conversationId)?.state;
+    const newest = this.newestTeamVersion();
+    if (!state || state.currentEpoch < 0 || newest === null || !state.visitorKemPk) return false;
+    return state.commits.get(state.currentEpoch).commit.team_key_version < newest;
+  }
+
+  /**
+   * Move the conversation to the newest team key version (protocol.md §5.5): the next
+   * epoch, reason `rekey`, wrapped to that version, the visitor and the current epoch's
+   * interpreters. Resolves to its order, or null when nothing was due or another device
+   * made the next epoch first (then this one is dropped; the backlog brings theirs).
+   */
+  async rotateEpoch(conversationId) {
+    if (!this.rotationDue(conversationId)) return null;
+    const { state } = this.conversations.get(conversationId);
+    const epoch = state.currentEpoch;
+    const { commit } = state.commits.get(epoch);
+    const interpreters = commit.members
+      .filter((member) => member.kind === "device")
+      .map((member) => ({
+        deviceId: member.id,
+        kemPk: state.deviceCerts.get(member.id).kem_pk,
+        label: member.label,
+      }));
+    const signed = await state.epochCreate({
+      reason: "rekey",
+      team: this.announcements.get(this.newestTeamVersion()),
+      visitorKemPk: state.visitorKemPk,
+      interpreters,
+    });
+    try {
+      const ack = await this.requestReliably({
+        type: "commit.submit",
+        conversation_id: conversationId,
+        commit: signed.commit,
+        signature: signed.signature,
+        wraps: signed.wraps,
+      });
+      this.inbox.put({ type: "own", conversation_id: conversationId, order: ack.order });
+      return ack.order;
+    } catch (error) {
+      // Forget our epoch unless another device's commit has taken its place meanwhile.
+      if (state.commits.get(epoch + 1)?.commit === signed.commit) {
+        state.commits.delete(epoch + 1);
+        state.secrets.delete(epoch + 1);
+      }
+      if (error?.code === "epoch_conflict") return null;
+      throw error;
+    }
+  }
+
   /** Stop following a conversation. */
   async unsubscribe(conversationId) {
     const followed = this.conversations.get(conversationId);
@@ -172,6 +251,14 @@ export class StaffSession extends Session {
     const followed = this.conversations.get(conversationId);
     if (followed === undefined) throw new BadObject("subscribe to the conversation first");
     return this.until(() => followed.state.currentEpoch >= 0, { timeoutMs });
+  }
+
+  /** Resolve once the conversation's items up to `order` (e.g. the `last_order` of its
+   * `conversation.state`) have been applied. */
+  caughtUp(conversationId, order, { timeoutMs = 10000 } = {}) {
+    const followed = this.conversations.get(conversationId);
+    if (followed === undefined) throw new BadObject("subscribe to the conversation first");
+    return this.until(() => followed.lastOrder >= order, { timeoutMs });
   }
 
   /** Encrypt and send content bytes of a content type; resolves to the order. */

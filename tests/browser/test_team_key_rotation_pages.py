@@ -1,0 +1,136 @@
+"""Team key rotation in a real Chromium (issue 7): the coordinator rotates on the setup
+page; the nurse's browser, which published its wrap key when it started, gets version 2,
+moves the live conversation to it with a signed epoch when it opens it, and the visitor
+(the Python reference client) and the nurse keep talking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chat.client import VisitorClient
+from tests.browser.pages import (
+    TIMEOUT_MS,
+    Watched,
+    admin_key_create,
+    device_certify,
+    manage,
+    pending_device,
+    staff_accounts_add,
+    team_key_create,
+)
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT_S = TIMEOUT_MS / 1000
+
+
+@pytest.fixture
+def helpline(serve, embedded_env, tmp_path) -> Any:
+    env = {
+        **embedded_env,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'helpline.sqlite3'}",
+        "SECRET_KEY": "browser-tests-only-" + "x" * 40,
+    }
+    manage(env, "migrate", "--no-input")
+    staff_accounts_add(env, "Infirmière")
+    return serve(env)
+
+
+@pytest.fixture
+def watched(browser) -> Iterator[Any]:
+    opened: list[Watched] = []
+
+    def make(**options: Any) -> Watched:
+        opened.append(Watched(browser, **options))
+        return opened[-1]
+
+    yield make
+    for context in opened:
+        context.close()
+
+
+def setup_json(page: Any) -> dict:
+    return page.evaluate("() => fetch('/staff/api/setup').then((r) => r.json())")
+
+
+def receive_text(background: Any, visitor: VisitorClient, text: str) -> Any:
+    async def wait() -> Any:
+        while True:
+            message = await visitor.messages.get()
+            if message.content_type == "text" and message.text == text:
+                return message
+
+    return background.run(wait(), timeout=TIMEOUT_S)
+
+
+def test_the_coordinator_rotates_and_a_live_conversation_keeps_working(
+    helpline, watched, background, tmp_path
+):
+    url = helpline.url
+    coordinator = watched(accept_downloads=True)
+    coordinator.login(url, "claire")
+    coordinator_device = pending_device(coordinator)
+    page = coordinator.page
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("a[href='/staff/setup/']")
+    admin_fingerprint = admin_key_create(page, tmp_path / "helpline-admin-key.json")
+    device_certify(page, coordinator_device)
+    team_key_create(page)
+
+    nurse = watched()
+    nurse.login(url, "nadia")
+    nurse_device = pending_device(nurse)
+    page.click("#setup-refresh")
+    device_certify(page, nurse_device)
+    nurse.page.click("#check-again")
+    nurse.page.wait_for_selector("#connection-status[data-status='open']")
+
+    visitor = VisitorClient([url], admin_fingerprint=admin_fingerprint, language="fr")
+    background.run(visitor.start())
+    try:
+        background.run(visitor.say("bonjour, avant"))
+        nurse.page.locator(".conversation-item").first.click()
+        nurse.page.locator(".message-visitor .bubble", has_text="bonjour, avant").wait_for()
+
+        # The nurse's browser published a wrap key when it started: the rotation wraps
+        # version 2 to it.
+        page.click("#setup-refresh")
+        page.wait_for_function(
+            "() => document.querySelector('#setup').getAttribute('aria-busy') === 'false'"
+        )
+        page.click("#team-rotate")
+        page.wait_for_function(
+            "() => document.querySelector('#team-state').textContent.includes('version 2')"
+        )
+        nurse_entry = next(d for d in setup_json(page)["devices"] if d["username"] == "nadia")
+        assert nurse_entry["team_key_versions"] == [1, 2]
+        assert setup_json(page)["team_key_usage"] == {"1": 1}
+        page.click("#setup-refresh")
+        page.locator("#team-usage", has_text="v1 (1)").wait_for()
+
+        # The nurse's next start: version 2, and the conversation moves to it.
+        nurse.page.reload()
+        nurse.page.wait_for_selector("#connection-status[data-status='open']")
+        page.wait_for_function(
+            """() => fetch('/staff/api/setup').then((r) => r.json())
+                 .then((data) => JSON.stringify(data.team_key_usage) === '{"2":1}')""",
+            polling=500,
+            timeout=TIMEOUT_MS,
+        )
+
+        background.run(visitor.say("et après"))
+        nurse.page.locator(".conversation-item").first.click()
+        nurse.page.locator(".message-visitor .bubble", has_text="et après").wait_for()
+        nurse.page.fill("#composer-text", "toujours là")
+        nurse.page.press("#composer-text", "Enter")
+        answer = receive_text(background, visitor, "toujours là")
+        assert answer.epoch == 1
+    finally:
+        background.run(visitor.stop())
+
+    assert not any("toujours là" in frame for frame in nurse.frames_sent)
+    assert coordinator.errors == []
+    assert nurse.errors == []
