@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 GAP_WAIT_SECONDS = 0.5
 PING_SECONDS = 10.0
+EPOCH_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -125,9 +126,24 @@ class Session:
         self, conversation_id: str, content: bytes, content_type: str = "text"
     ) -> int:
         """Encrypt and send; return the order once the server has stored it. Across a
-        reconnection the same envelope is sent again until acknowledged."""
-        envelope = self.conversations[conversation_id].state.seal(content, content_type)
-        return await self._send_envelope(envelope)
+        reconnection the same envelope is sent again until acknowledged. One refused
+        with ``epoch_closed`` (an interpreter left; the epoch without them is not made
+        yet, docs/protocol.md §5.4) is held until a newer epoch is applied, then sealed
+        again in it and sent: never lost."""
+        state = self.conversations[conversation_id].state
+        while True:
+            envelope = state.seal(content, content_type)
+            try:
+                return await self._send_envelope(envelope)
+            except ServerRefused as exc:
+                if exc.code != "epoch_closed":
+                    raise
+            await self.epoch_after(state, envelope.epoch)
+
+    async def epoch_after(self, state: ConversationState, epoch: int) -> None:
+        """Wait (as long as it takes) until ``state`` holds an epoch after ``epoch``."""
+        while state.current_epoch <= epoch:
+            await asyncio.sleep(EPOCH_POLL_SECONDS)
 
     async def send_text(self, conversation_id: str, text: str) -> int:
         return await self.send_content(conversation_id, text.encode("utf-8"))

@@ -9,6 +9,7 @@ import { deviceEnsure, deviceFingerprint, deviceStatus } from "./device.js";
 import { deviceRecordDelete, deviceRecordPut } from "./device-store.js";
 import { byId, showOnly } from "./elements.js";
 import { t } from "./strings.js";
+import { InterpreterRoom } from "./interpreter-room.js";
 import { Workspace } from "./workspace.js";
 
 const GATES = [
@@ -108,7 +109,9 @@ async function bootOnce(statusLine) {
     return;
   }
   workspace?.stop();
-  workspace = new Workspace({
+  // Interpreters have their own page (/staff/interpreter/, issue 6): one conversation.
+  const View = role === "interpreter" ? InterpreterRoom : Workspace;
+  workspace = new View({
     owner,
     record,
     label,

@@ -22,6 +22,7 @@ import {
   RequestTimeout,
   ServerRefused,
 } from "./connection.js";
+import { interpreterChanges } from "./members.js";
 
 export const GAP_WAIT_MS = 500;
 export const PING_MS = 15000;
@@ -70,10 +71,13 @@ export class Session {
    * @param {(deleted: object) => void} [options.onDeleted] `{conversationId, reason}`:
    *   a followed conversation is gone from the server (`reason` "visitor": its visitor
    *   deleted it; "expiry")
+   * @param {(commit: object) => void} [options.onCommit] `{conversationId, order, epoch,
+   *   reason, changes}` for every commit applied; `changes` lists the interpreters it
+   *   added or removed (members.js)
    */
-  constructor({ baseUrl, onMessage, onStatus, onReceipt, onError, onDeleted }) {
+  constructor({ baseUrl, onMessage, onStatus, onReceipt, onError, onDeleted, onCommit }) {
     this.baseUrl = baseUrl;
-    this.callbacks = { onMessage, onStatus, onReceipt, onError, onDeleted };
+    this.callbacks = { onMessage, onStatus, onReceipt, onError, onDeleted, onCommit };
     this.conversations = new Map();
     this.inbox = new AsyncQueue();
     this.connection = null;
@@ -215,6 +219,32 @@ export class Session {
     }
   }
 
+  /**
+   * Seal content in the conversation's current epoch and send it; resolves to its order.
+   * An envelope refused with `epoch_closed` (an interpreter left and the epoch without
+   * them is not made yet, docs/protocol.md §5.4) is held until a newer epoch is applied,
+   * then sealed again in it and sent: never lost.
+   */
+  async sendSealed(state, content, contentType = "text") {
+    for (;;) {
+      const envelope = await state.seal(content, contentType);
+      try {
+        return await this.sendEnvelope(envelope);
+      } catch (error) {
+        if (!(error instanceof ServerRefused) || error.code !== "epoch_closed") throw error;
+        await this.epochAfter(state, envelope.epoch);
+      }
+    }
+  }
+
+  /** Resolve once the state holds an epoch after `epoch` (however long that takes). */
+  async epochAfter(state, epoch) {
+    while (state.currentEpoch <= epoch) {
+      if (this.stopping) throw new ConnectionLost("session stopped");
+      await new Promise((resolve) => this.waiters.push(resolve));
+    }
+  }
+
   /** Send an envelope until the server acknowledges it; resolves to its order. */
   async sendEnvelope(envelope) {
     const ack = await this.requestReliably({ type: "envelope.send", envelope });
@@ -302,7 +332,10 @@ export class Session {
         await this.advance(followed);
         break;
       case "conversation.state":
-        if (followed) followed.state.visitorSigPk = item.visitor_sig_pk;
+        if (followed) {
+          followed.state.visitorSigPk = item.visitor_sig_pk;
+          followed.state.visitorKemPk = item.visitor_kem_pk;
+        }
         break;
       case "receipt":
         if (item.by !== this.partyKind) {
@@ -390,7 +423,15 @@ export class Session {
       if (item.type === "commit") {
         const devices = item.commit.members.filter((m) => m.kind === "device").map((m) => m.id);
         await this.certsEnsure(state, [item.commit.author, ...devices]);
+        const previous = state.commits.get(item.commit.epoch - 1)?.commit ?? null;
         await state.commitAccept(item.commit, item.signature, item.wrap);
+        this.call("onCommit", {
+          conversationId: state.conversationId,
+          order: item.order,
+          epoch: item.commit.epoch,
+          reason: item.commit.reason,
+          changes: interpreterChanges(previous, item.commit),
+        });
         return;
       }
       await this.certsEnsure(state, [item.envelope.sender]);
