@@ -31,6 +31,7 @@ export class InterpreterDesk {
     this.languagesOnCall = [];
     this.loaded = false;
     this.making = new Set(); // conversations whose epoch this page is making
+    this.again = new Set(); // conversations to check again once that is done
     this.problem = null;
   }
 
@@ -92,13 +93,16 @@ export class InterpreterDesk {
     return [{ deviceId: request.device_id, label: request.label }];
   }
 
-  /** Make the epoch the requests call for, if the current one is not it. */
+  /** Make the epoch the requests call for, if the current one is not it. Asked again
+   * while making one, it checks again once that one is done. */
   async reconcile(conversationId) {
     const session = this.workspace.session;
-    if (!this.loaded || this.making.has(conversationId) || !this.mayMakeEpochs(conversationId)) {
+    if (!this.loaded || !this.mayMakeEpochs(conversationId)) return;
+    if (!session.conversations.has(conversationId)) return;
+    if (this.making.has(conversationId)) {
+      this.again.add(conversationId);
       return;
     }
-    if (!session.conversations.has(conversationId)) return;
     this.making.add(conversationId);
     try {
       await session.epochReady(conversationId, { timeoutMs: 30000 });
@@ -117,6 +121,7 @@ export class InterpreterDesk {
       this.making.delete(conversationId);
       this.renderSelected();
     }
+    if (this.again.delete(conversationId)) await this.reconcile(conversationId);
   }
 
   // -- actions ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ServerRefused } from "../chat/protocol/connection.js";
 import { StaffSession } from "../chat/protocol/staff.js";
 import { systemLine } from "./interpreter-desk.js";
 import { ApiError, api } from "./http.js";
@@ -16,6 +17,7 @@ import { capitalised, clockText, languageName } from "./time-text.js";
 
 const VIEWS = ["room-lobby", "room-conversation", "room-ended"];
 const ENDED_CLOSE_CODE = 4411;
+const FOLLOW_RETRY_MS = 1000;
 
 function language(code) {
   return capitalised(languageName(code));
@@ -177,10 +179,23 @@ export class InterpreterRoom {
     });
     byId("room-state").textContent = t("room.waiting_key");
     byId("room-title").focus();
-    try {
-      await this.session.subscribe(request.conversation_id);
-    } catch (error) {
-      this.lastError = error;
+    await this.follow(request.conversation_id);
+  }
+
+  /** Follow the conversation once the staff browser has made the epoch that adds this
+   * device: until then the server refuses (`forbidden`), so try again every second. */
+  async follow(conversationId) {
+    while (!this.ended) {
+      try {
+        await this.session.subscribe(conversationId);
+        return;
+      } catch (error) {
+        if (!(error instanceof ServerRefused) || error.code !== "forbidden") {
+          this.lastError = error;
+          return;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_RETRY_MS));
     }
   }
 

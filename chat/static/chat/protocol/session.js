@@ -87,6 +87,8 @@ export class Session {
     this.up = false;
     this.waiters = [];
     this.heartbeat = null;
+    // An interpreter's session sees only the items of its own epochs (issue 6).
+    this.seesPart = false;
   }
 
   // -- connection life -------------------------------------------------------------
@@ -359,11 +361,14 @@ export class Session {
       case "conversation.deleted":
         this.conversationDeleted(item);
         break;
+      case "sync.done":
+        if (followed && this.seesPart) await this.backlogDone(followed, item.last_order);
+        break;
       case "error":
         this.report(new ServerRefused(item), {});
         break;
       default:
-        break; // sync.done after a backlog, and frames of later protocol versions
+        break; // frames of later protocol versions
     }
   }
 
@@ -411,6 +416,21 @@ export class Session {
         if (followed.pending.size) this.sync(followed.state.conversationId);
       }, GAP_WAIT_MS);
     }
+  }
+
+  /**
+   * The end of a backlog, for a session that sees only part of a conversation (an
+   * interpreter): the orders between the items sent are not gaps but items of epochs it
+   * is not in. Apply what came, in order, up to the backlog's last order.
+   */
+  async backlogDone(followed, lastOrder) {
+    const orders = [...followed.pending.keys()].filter((order) => order <= lastOrder);
+    for (const order of orders.sort((a, b) => a - b)) {
+      followed.lastOrder = Math.max(followed.lastOrder, order - 1);
+      await this.advance(followed);
+    }
+    followed.lastOrder = Math.max(followed.lastOrder, lastOrder);
+    await this.advance(followed);
   }
 
   /** Apply one item in order. An item that does not verify (or cannot be read) is

@@ -98,6 +98,7 @@ export class StaffSession extends Session {
     this.adminPk = ready.admin_pk;
     this.cert = ready.cert;
     this.partyKind = ready.cert.role; // receipts by this role are this side's own
+    this.seesPart = ready.cert.role === "interpreter";
     for (const { announcement, wrap } of ready.team_keys) {
       await teamKeyVerify(announcement, { adminPk: ready.admin_pk });
       this.announcements.set(announcement.version, announcement);
@@ -152,11 +153,17 @@ export class StaffSession extends Session {
       followed = new Followed(state);
       this.conversations.set(conversationId, followed);
     }
-    return this.requestReliably({
-      type: "conversation.subscribe",
-      conversation_id: conversationId,
-      after: followed.lastOrder,
-    });
+    try {
+      return await this.requestReliably({
+        type: "conversation.subscribe",
+        conversation_id: conversationId,
+        after: followed.lastOrder,
+      });
+    } catch (error) {
+      // Refused (an interpreter not in it yet): not followed, nor re-subscribed later.
+      if (error instanceof ServerRefused) this.conversations.delete(conversationId);
+      throw error;
+    }
   }
 
   /** Stop following a conversation. */
