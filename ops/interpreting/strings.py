@@ -45,6 +45,7 @@ def interpreter_page() -> dict[str, str]:
         "room.off_call": _("You are not on call."),
         "room.no_offers": _("No request for now."),
         "room.offer": _("{language}: answer before {until}"),
+        "room.title": _("Conversation in {language}, until {until}"),
         "room.accept": _("Accept"),
         "room.taken": _("Another interpreter already took this request."),
         "room.withdrawn": _("A request was withdrawn."),

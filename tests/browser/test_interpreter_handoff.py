@@ -4,8 +4,10 @@ own page.
 
 The nurse asks for a Bulgarian interpreter; Iris, on call, is offered the request
 (a language and a deadline) and accepts; the nurse's browser makes the epoch that adds
-Iris's device; the three talk; Iris leaves; the nurse's browser makes the epoch without
-her. What is checked: each reads the others' messages, messages labelled by role; Iris
+Iris's device; the three talk. The nurse's page closes; Iris leaves; the visitor writes
+— refused in the epochs Iris could read, the message is held —; the nurse opens her
+dashboard again and her browser makes the epoch without Iris, in which the held message
+goes. What is checked: each reads the others' messages, messages labelled by role; Iris
 never sees what was written before she joined; the visitor and the nurse see "an
 interpreter (Bulgarian) joined / left" from the signed commits; once she has left,
 Iris's page receives nothing (its websocket frames are recorded) and the keys in its
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -186,6 +189,17 @@ class Frames:
     def received(self) -> int:
         return sum(len(record["received"]) for record in self.sockets)
 
+    def all(self) -> list[str]:
+        return [frame for record in self.sockets for frame in record["received"]]
+
+
+def wait_until(page: Any, condition: Any, seconds: float = 20) -> None:
+    """Poll a condition on recorded events (Playwright delivers them while it waits)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not in time"
+        page.wait_for_timeout(100)
+
 
 def type_in(page: Any, selector: str, text: str) -> None:
     page.fill(selector, text)
@@ -202,6 +216,7 @@ def test_an_interpreter_joins_for_a_while_and_sees_only_that_while(interpreting_
     visitor, nurse, iris = browsers["visitor"].page, browsers["nurse"].page, browsers["iris"].page
     iris.on("dialog", lambda dialog: dialog.accept())
     iris_frames = Frames(iris)
+    visitor_frames = Frames(visitor)
 
     # The visitor writes, in Bulgarian, before any interpreter is there.
     visitor.goto(f"{url}/c/{demo['campaign']}")
@@ -272,7 +287,9 @@ def test_an_interpreter_joins_for_a_while_and_sees_only_that_while(interpreting_
     iris.screenshot(path=str(SCREENSHOTS / "interpreter-page.png"), full_page=True)
     nurse.screenshot(path=str(SCREENSHOTS / "interpreter-staff.png"), full_page=True)
 
-    # Iris leaves: her page says so and shows nothing more; her socket is closed.
+    # The nurse's page closes (no staff browser online); then Iris leaves: her page says
+    # so and shows nothing more.
+    nurse.goto(url + "/staff/canned/")
     iris.click("#room-leave")
     iris.wait_for_selector("#room-ended", state="visible")
     assert "Vous avez quitté la conversation." in iris.inner_text("#room-ended-reason")
@@ -280,13 +297,23 @@ def test_an_interpreter_joins_for_a_while_and_sees_only_that_while(interpreting_
     received_when_left = iris_frames.received()
     sockets_when_left = len(iris_frames.sockets)
 
-    # The nurse's browser makes the epoch without her; everyone is told she left.
+    # The visitor writes meanwhile: the server refuses the epoch Iris could read, the
+    # visitor's page holds the message.
+    type_in(visitor, "#text", AFTER)
+    wait_until(visitor, lambda: any('"epoch_closed"' in frame for frame in visitor_frames.all()))
+    held = visitor.locator("#messages li.from-me", has_text=AFTER)
+    assert held.locator(".mark").get_attribute("data-state") in {"sending", "queued"}
+
+    # The nurse opens her dashboard again: her browser makes the epoch without Iris, the
+    # held message goes in it; everyone is told Iris left.
+    nurse.goto(url + "/staff/")
+    nurse.wait_for_selector("#connection-status[data-status='open']")
+    nurse.locator("#conversation-list .conversation-item").first.click()
     nurse.locator(
         "#messages li.message-interpreter", has_text="interprète (bulgare) a quitté"
     ).wait_for()
-    visitor.locator("#messages li.notice", has_text="(български) напусна").wait_for()
-    type_in(visitor, "#text", AFTER)
     staff_message(nurse, AFTER).wait_for()
+    visitor.locator("#messages li.notice", has_text="(български) напусна").wait_for()
     type_in(nurse, "#composer-text", NURSE_AFTER)
     visitor.locator("#messages li.from-staff", has_text=NURSE_AFTER).wait_for()
 

@@ -151,7 +151,7 @@ export class InterpreterDesk {
 
   /** What a request's state means, in words. */
   stateText(request) {
-    const values = { language: language(request.language) };
+    const values = { language: languageName(request.language) };
     switch (request.state) {
       case "pending":
         return t("interpreter.pending", { ...values, until: clockText(request.expires_at) });

@@ -173,8 +173,8 @@ export class InterpreterRoom {
     this.assignment = request;
     this.notice("");
     showOnly(VIEWS, "room-conversation");
-    byId("room-title").textContent = t("room.offer", {
-      language: language(request.language),
+    byId("room-title").textContent = t("room.title", {
+      language: languageName(request.language),
       until: clockText(request.ends_at),
     });
     byId("room-state").textContent = t("room.waiting_key");
@@ -199,9 +199,11 @@ export class InterpreterRoom {
     }
   }
 
-  onCommit({ changes }) {
+  onCommit({ order, changes }) {
     for (const change of changes) {
       if (change.deviceId !== this.record.deviceId) continue;
+      this.messages.set(`commit-${order}`, { order, system: systemLine(change) });
+      this.renderMessages();
       this.joined = change.change === "joined";
       byId("room-state").textContent = this.joined ? t("room.joined") : "";
       byId("composer-text").disabled = !this.joined;
@@ -225,6 +227,7 @@ export class InterpreterRoom {
   renderMessages() {
     const ordered = [...this.messages.values()].sort((a, b) => a.order - b.order);
     const items = ordered.map((message) => {
+      if (message.system) return el("li", { class: "message-system" }, message.system);
       const kind = message.mine ? "own" : message.sender === "visitor" ? "visitor" : "colleague";
       return el(
         "li",
@@ -237,7 +240,7 @@ export class InterpreterRoom {
     replaceChildren(list, items);
     list.scrollTop = list.scrollHeight;
     const last = ordered.at(-1);
-    if (last && !last.mine) {
+    if (last && !last.mine && !last.system) {
       byId("announcer").textContent = t("announce.message", {
         who: this.whoOf(last),
         text: last.text ?? "",
