@@ -62,6 +62,8 @@ class Session:
         self._url_index = 0
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
+        # An interpreter's session sees only the items of its own epochs (issue 6).
+        self.sees_part = False
 
     # -- connection life ------------------------------------------------------------
 
@@ -219,6 +221,10 @@ class Session:
             self.staff_events.append(item)
         elif isinstance(item, f.ConversationDeleted):
             self.conversation_gone(item)
+        elif isinstance(item, f.SyncDone):
+            followed = self.conversations.get(item.conversation_id)
+            if followed is not None and self.sees_part:
+                await self.backlog_done(followed, item.last_order)
         elif isinstance(item, f.Error):
             self.failures.append(f"error: {item.code}: {item.message}")
 
@@ -243,6 +249,16 @@ class Session:
         followed.pending = {o: i for o, i in followed.pending.items() if o > followed.last_order}
         if followed.pending and (followed.gap_task is None or followed.gap_task.done()):
             followed.gap_task = asyncio.create_task(self._fill_gap(followed))
+
+    async def backlog_done(self, followed: Followed, last_order: int) -> None:
+        """The end of a backlog, for a session that sees only part of a conversation (an
+        interpreter, issue 6): the orders between the items sent are items of epochs it
+        is not in, not gaps. Apply what came, in order, up to the backlog's last order."""
+        for order in sorted(o for o in followed.pending if o <= last_order):
+            followed.last_order = max(followed.last_order, order - 1)
+            await self._advance(followed)
+        followed.last_order = max(followed.last_order, last_order)
+        await self._advance(followed)
 
     async def _fill_gap(self, followed: Followed) -> None:
         await asyncio.sleep(GAP_WAIT_SECONDS)
