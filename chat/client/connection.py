@@ -99,9 +99,12 @@ class Connection:
         future = self._waiting.pop(ref, None) if ref else None
         # The processor needs a conversation.state before the backlog behind it, and a
         # sync.done to know where a backlog ends, even when they answer a request.
-        if future is None or future.done() or isinstance(frame, f.ConversationState | f.SyncDone):
+        unanswered = future is None or future.done()
+        if unanswered or isinstance(frame, f.ConversationState | f.SyncDone):
             self.items.put_nowait(frame)
-        elif isinstance(frame, f.Error):
+        if unanswered:
+            return
+        if isinstance(frame, f.Error):
             future.set_exception(ServerRefused(frame))
         else:
             future.set_result(frame)

@@ -2,8 +2,9 @@
 Bulgarian on a phone, the demo nurse at her dashboard, and Iris, an interpreter, on her
 own page.
 
-The nurse asks for a Bulgarian interpreter; Iris, on call, is offered the request
-(a language and a deadline) and accepts; the nurse's browser makes the epoch that adds
+The nurse asks for a Bulgarian interpreter and cancels (Iris's offer is withdrawn), then
+asks again; Iris, on call, is offered the request (a language and a deadline) and
+accepts; the nurse's browser makes the epoch that adds
 Iris's device; the three talk. The nurse's page closes; Iris leaves; the visitor writes
 — refused in the epochs Iris could read, the message is held —; the nurse opens her
 dashboard again and her browser makes the epoch without Iris, in which the held message
@@ -248,8 +249,16 @@ def test_an_interpreter_joins_for_a_while_and_sees_only_that_while(interpreting_
         "() => document.querySelector('#on-call-state').textContent.includes('astreinte jusqu')"
     )
 
-    # The nurse asks for an interpreter in the conversation's language (the default).
+    # The nurse asks for an interpreter in the conversation's language (the default),
+    # and cancels: the offer Iris saw is withdrawn. Then she asks again.
     assert nurse.locator("#interpreter-language").input_value() == "bg"
+    nurse.click("#interpreter-ask")
+    nurse.locator("#interpreter-panel", has_text="En attente d'un·e interprète").wait_for()
+    iris.locator("#offers li.offer").wait_for()
+    nurse.get_by_role("button", name="Annuler la demande").click()
+    nurse.locator("#interpreter-panel", has_text="Demande annulée (bulgare)").wait_for()
+    iris.locator("#room-notice", has_text="Une demande a été retirée.").wait_for()
+    assert iris.locator("#offers li.offer").count() == 0
     nurse.click("#interpreter-ask")
     nurse.locator("#interpreter-panel", has_text="En attente d'un·e interprète").wait_for()
 
