@@ -88,14 +88,14 @@ async () => {
         { deviceId: member.deviceId, kemPk: member.cert.kem_pk, label: "interpreter:bg" },
       ],
     });
-    author.epochDiscard(1);
+    author.epochDiscard(1, signed.commit);
     const results = {};
     const readers = [["visitor", visitor, visitorKem], ["staff", reader, teamPair]];
     for (const [name, state, pair] of readers) {
       try {
         await state.commitAccept(signed.commit, signed.signature, await own(signed, pair));
         results[name] = "accepted";
-        state.epochDiscard(1);
+        state.epochDiscard(1, signed.commit);
       } catch (error) {
         results[name] = error.name;
       }

@@ -227,7 +227,7 @@ export class StaffSession extends Session {
         wraps: signed.wraps,
       });
     } catch (error) {
-      state.epochDiscard(epoch);
+      state.epochDiscard(epoch, signed.commit);
       if (error instanceof ServerRefused && error.code === "epoch_conflict") return null;
       throw error;
     }

@@ -163,8 +163,10 @@ export class ConversationState {
     }
   }
 
-  /** Forget an epoch this client made but the server did not take (another won). */
-  epochDiscard(epoch) {
+  /** Forget an epoch this client made (`commit`) but the server did not take — unless
+   * the commit that won has been applied in its place meanwhile. */
+  epochDiscard(epoch, commit) {
+    if (this.commits.get(epoch)?.commit !== commit) return;
     this.commits.delete(epoch);
     this.secrets.delete(epoch);
     this.nextSeq.delete(epoch);
