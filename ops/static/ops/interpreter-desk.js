@@ -32,7 +32,7 @@ export class InterpreterDesk {
     this.loaded = false;
     this.making = new Set(); // conversations whose epoch this page is making
     this.again = new Set(); // conversations to check again once that is done
-    this.problem = null;
+    this.problems = new Map(); // conversation id → what went wrong there
   }
 
   /** Live requests and those whose epoch without the interpreter is still due. */
@@ -103,19 +103,21 @@ export class InterpreterDesk {
       this.again.add(conversationId);
       return;
     }
+    const wanted = this.wanted(conversationId);
+    // Nothing read yet and nobody to add: the commits, once applied, ask again.
+    if (session.commitCurrent(conversationId) === null && !wanted.length) return;
     this.making.add(conversationId);
     try {
       await session.epochReady(conversationId, { timeoutMs: 30000 });
-      const wanted = this.wanted(conversationId);
       const present = interpretersOf(session.commitCurrent(conversationId)).map((m) => m.deviceId);
       const same =
         wanted.length === present.length && wanted.every((m) => present.includes(m.deviceId));
       if (same) return;
       const reason = wanted.length ? "member_add" : "member_remove";
       await session.epochMake(conversationId, { reason, interpreters: wanted });
-      this.problem = null;
+      this.problems.delete(conversationId);
     } catch (error) {
-      this.problem = t("interpreter.epoch_failed", { reason: error.message });
+      this.problems.set(conversationId, t("interpreter.epoch_failed", { reason: error.message }));
       this.workspace.onError(error, { conversationId });
     } finally {
       this.making.delete(conversationId);
@@ -126,20 +128,20 @@ export class InterpreterDesk {
 
   // -- actions ----------------------------------------------------------------------------
 
-  async act(path, body = {}) {
+  async act(conversationId, path, body = {}) {
     try {
       const request = await api(path, { method: "POST", body });
-      this.problem = null;
+      this.problems.delete(conversationId);
       this.onChanged(request);
     } catch (error) {
-      this.problem = error.message;
+      this.problems.set(conversationId, error.message);
       this.renderSelected();
     }
   }
 
   ask(conversationId) {
     const chosen = byId("interpreter-language").value;
-    return this.act(`/routes/${conversationId}/interpreter`, { language: chosen });
+    return this.act(conversationId, `/routes/${conversationId}/interpreter`, { language: chosen });
   }
 
   // -- rendering --------------------------------------------------------------------------
@@ -184,19 +186,29 @@ export class InterpreterDesk {
     if (mayAct && conversation.state !== "closed") {
       children.push(this.controls(conversation, request));
     }
-    if (this.problem) {
-      children.push(el("p", { class: "notice notice-error", role: "alert" }, this.problem));
+    const problem = this.problems.get(conversation.id);
+    if (problem) {
+      children.push(el("p", { class: "notice notice-error", role: "alert" }, problem));
     }
+    // Redrawn with every message: keep the language being chosen and the focus.
+    const same = panel.dataset.conversation === conversation.id;
+    const chosen = same ? panel.querySelector("#interpreter-language")?.value : undefined;
+    const focused = panel.contains(document.activeElement) ? document.activeElement.id : "";
     replaceChildren(panel, children);
+    panel.dataset.conversation = conversation.id;
     panel.hidden = !children.length;
+    const select = panel.querySelector("#interpreter-language");
+    if (select && chosen) select.value = chosen;
+    if (focused) document.getElementById(focused)?.focus();
   }
 
   controls(conversation, request) {
+    const path = (action) => `/interpreting/${request.request_id}/${action}`;
     if (request?.state === "pending") {
-      return this.button(t("interpreter.cancel"), `/interpreting/${request.request_id}/cancel`);
+      return this.button(conversation, t("interpreter.cancel"), path("cancel"));
     }
     if (request?.state === "accepted") {
-      return this.button(t("interpreter.remove"), `/interpreting/${request.request_id}/remove`);
+      return this.button(conversation, t("interpreter.remove"), path("remove"));
     }
     const own = (conversation.language || "fr").split("-")[0].toLowerCase();
     const codes = [...new Set([own, ...this.languagesOnCall, ...COMMON_LANGUAGES])];
@@ -218,15 +230,20 @@ export class InterpreterDesk {
         { id: "interpreter-language" },
         codes.map((code) => el("option", { value: code, selected: code === own }, language(code))),
       ),
-      el("button", { type: "submit", class: "button small", id: "interpreter-ask" }, t("interpreter.ask")),
+      el(
+        "button",
+        { type: "submit", class: "button small", id: "interpreter-ask" },
+        t("interpreter.ask"),
+      ),
       el("span", { class: "hint" }, onCall),
     );
   }
 
-  button(text, path) {
+  button(conversation, text, path) {
+    const act = () => this.act(conversation.id, path);
     return el(
       "button",
-      { type: "button", class: "button small", id: "interpreter-action", onclick: () => this.act(path) },
+      { type: "button", class: "button small", id: "interpreter-action", onclick: act },
       text,
     );
   }

@@ -115,11 +115,7 @@ export class InterpreterRoom {
       el(
         "li",
         { class: "offer", dataset: { request: offer.request_id } },
-        el(
-          "span",
-          {},
-          t("room.offer", { language: language(offer.language), until: clockText(offer.expires_at) }),
-        ),
+        el("span", {}, this.offerText(offer)),
         el(
           "button",
           { type: "button", class: "button primary small", onclick: () => this.accept(offer) },
@@ -129,6 +125,13 @@ export class InterpreterRoom {
     );
     replaceChildren(byId("offers"), items);
     byId("offers-empty").textContent = items.length ? "" : t("room.no_offers");
+  }
+
+  offerText(offer) {
+    return t("room.offer", {
+      language: language(offer.language),
+      until: clockText(offer.expires_at),
+    });
   }
 
   notice(text) {
