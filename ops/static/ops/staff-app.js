@@ -1,6 +1,7 @@
 /**
- * The staff app (/staff/): make this browser a device on first visit, wait until the
- * coordinator certifies it, then open the workspace. Until then only the gate shows.
+ * The staff app (/staff/, and the interpreter's page /staff/interpreter/): make this
+ * browser a device on first visit, wait until the coordinator certifies it, then open
+ * the workspace (or the interpreter's room). Until then only the gate shows.
  * @module
  */
 
@@ -8,8 +9,8 @@ import { fingerprintDisplay, publicBytes } from "../chat/crypto/index.js";
 import { deviceEnsure, deviceFingerprint, deviceStatus } from "./device.js";
 import { deviceRecordDelete, deviceRecordPut } from "./device-store.js";
 import { byId, showOnly } from "./elements.js";
-import { t } from "./strings.js";
 import { InterpreterRoom } from "./interpreter-room.js";
+import { t } from "./strings.js";
 import { Workspace } from "./workspace.js";
 
 const GATES = [
