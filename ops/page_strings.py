@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from ops.interpreting import strings as interpreting_strings
+
 CSRF_MESSAGE = gettext_lazy("Your session expired. Reload the page and sign in again.")
 
 
@@ -84,7 +86,14 @@ def staff_app() -> dict[str, str]:
         "composer.sent_unclaimed": _("Sent. The conversation stays in the queue: {reason}"),
         **dashboard(),
         **canned_picker(),
+        **interpreting_strings.staff_side(),
     }
+
+
+def interpreter_page() -> dict[str, str]:
+    """The interpreter's page: the device gates and status lines of the staff app, then
+    its own (issue 6)."""
+    return {**staff_app(), **interpreting_strings.interpreter_page()}
 
 
 def canned_picker() -> dict[str, str]:

@@ -4,6 +4,7 @@ adds to the rules, and hand over to chat's services, which verify the cryptograp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -39,6 +40,7 @@ def staff_member_create(
     public_label: str = DEFAULT_PUBLIC_LABEL,
     is_coordinator: bool = False,
     is_interpreter: bool = False,
+    languages: Sequence[str] = (),
 ) -> AbstractBaseUser:
     """A staff account with its profile. The password goes through Django's hashers."""
     user = get_user_model().objects.create_user(username=username, password=password)
@@ -47,6 +49,7 @@ def staff_member_create(
         public_label=public_label,
         is_coordinator=is_coordinator,
         is_interpreter=is_interpreter,
+        languages=[code.strip().lower() for code in languages if code.strip()],
     )
     return user
 

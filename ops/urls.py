@@ -17,6 +17,7 @@ urlpatterns = [
     path("staff/language/", set_language, name="language"),
     path("staff/", views.staff_app, name="app"),
     path("staff/setup/", views.staff_setup, name="setup"),
+    path("staff/interpreter/", views.interpreter_page, name="interpreter"),
     path("staff/rota/", views.staff_rota, name="rota"),
     path("staff/canned/", canned_views.canned_page, name="canned"),
     # The JSON API (ops/api.py).

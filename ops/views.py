@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -56,9 +56,27 @@ def staff_app(request: HttpRequest) -> HttpResponse:
     profile = selectors.staff_profile_of(request.user)
     if profile is None:
         return forbidden(request)
+    if profile.is_interpreter:
+        return redirect("ops:interpreter")  # issue 6: their own page, never the queue
     context = page_context(profile, page_strings.staff_app())
     context["expiry"] = expiry_policy()  # issue 7: shown in the dashboard
     return render(request, "ops/app.html", context)
+
+
+@staff_referrer_policy
+@never_cache
+@login_required
+@ensure_csrf_cookie
+def interpreter_page(request: HttpRequest) -> HttpResponse:
+    """Issue 6: an interpreter's page — their device, on call, the requests offered to
+    them, then the one conversation they accepted. Staff who are not interpreters get
+    403 (their page is /staff/)."""
+    profile = selectors.staff_profile_of(request.user)
+    if profile is None or not profile.is_interpreter:
+        return forbidden(request)
+    return render(
+        request, "ops/interpreter.html", page_context(profile, page_strings.interpreter_page())
+    )
 
 
 @staff_referrer_policy

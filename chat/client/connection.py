@@ -94,14 +94,17 @@ class Connection:
 
     def _route(self, frame) -> None:
         """The first answer with a waited-for ref resolves it; everything else (items,
-        a backlog's closing sync.done, unsolicited errors) is queued in order."""
+        unsolicited errors) is queued in order."""
         ref = getattr(frame, "ref", None)
         future = self._waiting.pop(ref, None) if ref else None
-        if isinstance(frame, f.ConversationState):
-            self.items.put_nowait(frame)  # the processor needs it before the backlog
-        if future is None or future.done():
+        # The processor needs a conversation.state before the backlog behind it, and a
+        # sync.done to know where a backlog ends, even when they answer a request.
+        unanswered = future is None or future.done()
+        if unanswered or isinstance(frame, f.ConversationState | f.SyncDone):
             self.items.put_nowait(frame)
-        elif isinstance(frame, f.Error):
+        if unanswered:
+            return
+        if isinstance(frame, f.Error):
             future.set_exception(ServerRefused(frame))
         else:
             future.set_result(frame)

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 GAP_WAIT_SECONDS = 0.5
 PING_SECONDS = 10.0
+EPOCH_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -61,6 +62,8 @@ class Session:
         self._url_index = 0
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
+        # An interpreter's session sees only the items of its own epochs (issue 6).
+        self.sees_part = False
 
     # -- connection life ------------------------------------------------------------
 
@@ -125,9 +128,24 @@ class Session:
         self, conversation_id: str, content: bytes, content_type: str = "text"
     ) -> int:
         """Encrypt and send; return the order once the server has stored it. Across a
-        reconnection the same envelope is sent again until acknowledged."""
-        envelope = self.conversations[conversation_id].state.seal(content, content_type)
-        return await self._send_envelope(envelope)
+        reconnection the same envelope is sent again until acknowledged. One refused
+        with ``epoch_closed`` (an interpreter left; the epoch without them is not made
+        yet, docs/protocol.md §5.4) is held until a newer epoch is applied, then sealed
+        again in it and sent: never lost."""
+        state = self.conversations[conversation_id].state
+        while True:
+            envelope = state.seal(content, content_type)
+            try:
+                return await self._send_envelope(envelope)
+            except ServerRefused as exc:
+                if exc.code != "epoch_closed":
+                    raise
+            await self.epoch_after(state, envelope.epoch)
+
+    async def epoch_after(self, state: ConversationState, epoch: int) -> None:
+        """Wait (as long as it takes) until ``state`` holds an epoch after ``epoch``."""
+        while state.current_epoch <= epoch:
+            await asyncio.sleep(EPOCH_POLL_SECONDS)
 
     async def send_text(self, conversation_id: str, text: str) -> int:
         return await self.send_content(conversation_id, text.encode("utf-8"))
@@ -204,6 +222,10 @@ class Session:
             self.staff_events.append(item)
         elif isinstance(item, f.ConversationDeleted):
             self.conversation_gone(item)
+        elif isinstance(item, f.SyncDone):
+            followed = self.conversations.get(item.conversation_id)
+            if followed is not None and self.sees_part:
+                await self.backlog_done(followed, item.last_order)
         elif isinstance(item, f.Error):
             self.failures.append(f"error: {item.code}: {item.message}")
 
@@ -228,6 +250,16 @@ class Session:
         followed.pending = {o: i for o, i in followed.pending.items() if o > followed.last_order}
         if followed.pending and (followed.gap_task is None or followed.gap_task.done()):
             followed.gap_task = asyncio.create_task(self._fill_gap(followed))
+
+    async def backlog_done(self, followed: Followed, last_order: int) -> None:
+        """The end of a backlog, for a session that sees only part of a conversation (an
+        interpreter, issue 6): the orders between the items sent are items of epochs it
+        is not in, not gaps. Apply what came, in order, up to the backlog's last order."""
+        for order in sorted(o for o in followed.pending if o <= last_order):
+            followed.last_order = max(followed.last_order, order - 1)
+            await self._advance(followed)
+        followed.last_order = max(followed.last_order, last_order)
+        await self._advance(followed)
 
     async def _fill_gap(self, followed: Followed) -> None:
         await asyncio.sleep(GAP_WAIT_SECONDS)

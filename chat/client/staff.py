@@ -84,6 +84,7 @@ class StaffClient(Session):
         self.admin_pk = ready.admin_pk
         certs.cert_verify(ready.cert, admin_pk=ready.admin_pk, now=int(time.time()))
         self.cert = ready.cert
+        self.sees_part = ready.cert.role == "interpreter"
         for entry in ready.team_keys:
             if entry.wrap is None:
                 continue

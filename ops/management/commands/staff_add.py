@@ -29,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--label", default=DEFAULT_PUBLIC_LABEL, help="shown to visitors")
         parser.add_argument("--coordinator", action="store_true")
         parser.add_argument("--interpreter", action="store_true")
+        parser.add_argument(
+            "--languages",
+            default="",
+            help="comma-separated codes, e.g. bg,ru (routing, interpreting)",
+        )
         parser.add_argument("--password-stdin", action="store_true")
 
     def handle(self, *args, username: str, label: str, **options) -> None:
@@ -50,5 +55,6 @@ class Command(BaseCommand):
             public_label=label,
             is_coordinator=options["coordinator"],
             is_interpreter=options["interpreter"],
+            languages=options["languages"].split(","),
         )
         self.stdout.write(f"Staff account {username!r} created.")

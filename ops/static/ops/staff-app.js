@@ -1,6 +1,7 @@
 /**
- * The staff app (/staff/): make this browser a device on first visit, wait until the
- * coordinator certifies it, then open the workspace. Until then only the gate shows.
+ * The staff app (/staff/, and the interpreter's page /staff/interpreter/): make this
+ * browser a device on first visit, wait until the coordinator certifies it, then open
+ * the workspace (or the interpreter's room). Until then only the gate shows.
  * @module
  */
 
@@ -8,6 +9,7 @@ import { fingerprintDisplay, publicBytes } from "../chat/crypto/index.js";
 import { deviceEnsure, deviceFingerprint, deviceStatus } from "./device.js";
 import { deviceRecordDelete, deviceRecordPut } from "./device-store.js";
 import { byId, showOnly } from "./elements.js";
+import { InterpreterRoom } from "./interpreter-room.js";
 import { t } from "./strings.js";
 import { Workspace } from "./workspace.js";
 import { wrapKeysTidy } from "./wrap-keys.js";
@@ -111,7 +113,9 @@ async function bootOnce(statusLine) {
     return;
   }
   workspace?.stop();
-  workspace = new Workspace({
+  // Interpreters have their own page (/staff/interpreter/, issue 6): one conversation.
+  const View = role === "interpreter" ? InterpreterRoom : Workspace;
+  workspace = new View({
     owner,
     record,
     label,

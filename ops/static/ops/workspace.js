@@ -16,6 +16,7 @@ import { Dashboard } from "./dashboard.js";
 import { ApiError } from "./http.js";
 import { byId, el, replaceChildren } from "./elements.js";
 import { Inbox } from "./inbox.js";
+import { InterpreterDesk } from "./interpreter-desk.js";
 import { routeClaim } from "./shift-api.js";
 import { t } from "./strings.js";
 import { capitalised, clockText, languageName } from "./time-text.js";
@@ -49,6 +50,7 @@ export class Workspace {
     this.onFatal = onFatal;
     this.inbox = new Inbox({ owner });
     this.dashboard = new Dashboard({ owner, workspace: this });
+    this.interpreters = new InterpreterDesk({ workspace: this });
     this.selected = null;
     this.session = null;
     this.listTimer = null;
@@ -74,10 +76,8 @@ export class Workspace {
       onStatus: (status) => this.onStatus(status),
       onActivity: (activity) => this.onActivity(activity),
       onReceipt: (receipt) => this.onReceipt(receipt),
-      onStaffEvent: (event) => {
-        this.dashboard.onEvent(event);
-        if (event.event === "team_key.destroyed") this.onKeysDestroyed?.();
-      },
+      onStaffEvent: (event) => this.onStaffEvent(event),
+      onCommit: (commit) => this.interpreters.onCommit(commit),
       onError: (error, context) => this.onError(error, context),
       onDeleted: (deleted) => this.onDeleted(deleted),
     });
@@ -90,6 +90,16 @@ export class Workspace {
     await this.listRefresh();
     await this.dashboard.load();
     await this.followVisible();
+    await this.interpretersLoad();
+  }
+
+  /** Issue 6: the interpreter requests, and the epochs they call for. */
+  async interpretersLoad() {
+    try {
+      await this.interpreters.load();
+    } catch (error) {
+      this.onError(error, {});
+    }
   }
 
   stop() {
@@ -148,10 +158,19 @@ export class Workspace {
       // (once, not on a timer), and conversations opened meanwhile are in the list.
       if (this.wasOpen && this.role !== "interpreter") {
         this.listRefreshSoon();
-        this.dashboard.load().then(() => this.followVisible());
+        this.dashboard
+          .load()
+          .then(() => this.followVisible())
+          .then(() => this.interpretersLoad());
       }
       this.wasOpen = true;
     }
+  }
+
+  onStaffEvent(event) {
+    if (event.event === "interpreter.changed") this.interpreters.onChanged(event.data);
+    else this.dashboard.onEvent(event);
+    if (event.event === "team_key.destroyed") this.onKeysDestroyed?.();
   }
 
   onActivity(activity) {
@@ -311,6 +330,7 @@ export class Workspace {
     this.renderList();
     byId("composer-text").focus();
     await this.follow(conversation);
+    this.interpreters.reconcile(conversation.id);
     this.readIfSeen();
   }
 
@@ -335,9 +355,15 @@ export class Workspace {
     }
   }
 
+  /** Say something to screen readers. */
+  announceText(text) {
+    byId("announcer").textContent = text;
+  }
+
   whoLabel(conversation, message) {
     if (message.mine) return t("party.you");
     if (message.sender === "visitor") return t("party.visitor");
+    if (conversation.interpreters?.has(message.sender)) return t("party.interpreter");
     return conversation.labels.get(message.sender) ?? t("party.colleague");
   }
 
@@ -370,12 +396,15 @@ export class Workspace {
     byId("conversation-meta").textContent = meta.join(" · ");
     const items = conversation
       .ordered()
-      .filter((message) => message.contentType === "text" || isQuickExit(message))
-      .map((message) =>
-        isQuickExit(message)
+      .filter((message) => ["text", "system"].includes(message.contentType) || isQuickExit(message))
+      .map((message) => {
+        if (message.contentType === "system") {
+          return el("li", { class: "message-system message-interpreter" }, message.text);
+        }
+        return isQuickExit(message)
           ? el("li", { class: "message-system message-quick-exit" }, t("conversation.quick_exit"))
-          : this.messageItem(conversation, message),
-      );
+          : this.messageItem(conversation, message);
+      });
     if (conversation.gone) {
       const key = conversation.gone === "visitor" ? "conversation.deleted" : "conversation.expired";
       items.push(el("li", { class: "message-system message-deleted" }, t(key)));
@@ -386,6 +415,7 @@ export class Workspace {
     byId("composer-text").disabled = conversation.state === "closed";
     byId("composer-send").disabled = conversation.state === "closed";
     this.dashboard.renderConversationTools(conversation.id);
+    this.interpreters.render(conversation);
     if (scroll || nearBottom) messages.scrollTop = messages.scrollHeight;
   }
 

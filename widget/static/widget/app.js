@@ -7,7 +7,7 @@
 // leaves, in order, as soon as it can.
 
 import { HelplineNotice } from "./helpline.js";
-import { languageUse, t } from "./i18n.js";
+import { languageCurrent, languageUse, t } from "./i18n.js";
 import { ChatUi } from "./ui.js";
 import { stateForget, stateLoad, stateSave, storageWipe } from "./store.js";
 import { parentChannel } from "./parent.js";
@@ -156,6 +156,8 @@ function sessionOptions() {
     onHelplineStatus: helplineShow,
     // Deleted from another tab, or expired while the page was open (issue 7).
     onDeleted: (deleted) => conversationGone(deleted.reason),
+    // Issue 6: "an interpreter (Bulgarian) joined / left", from the signed commits.
+    onCommit: interpreterShow,
     // Called once the conversation exists (on the first send): saved only if the
     // visitor asked for it.
     persist: () => statePersist(),
@@ -245,6 +247,23 @@ function messageShow(message) {
     app.lastStaffOrder = Math.max(app.lastStaffOrder, message.order);
     if (document.visibilityState === "visible") readReceiptSend();
     else deliveredReceiptSend(message.order);
+  }
+}
+
+function interpreterShow(commit) {
+  for (const change of commit.changes) {
+    const key = change.change === "joined" ? "interpreter_joined" : "interpreter_left";
+    const values = { language: languageNameOf(change.language) };
+    ui.noticeAdd(key, { values });
+    ui.announce(t(key, values));
+  }
+}
+
+function languageNameOf(code) {
+  try {
+    return new Intl.DisplayNames([languageCurrent()], { type: "language" }).of(code) ?? code;
+  } catch {
+    return code || "?";
   }
 }
 

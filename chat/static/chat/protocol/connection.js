@@ -137,14 +137,13 @@ export class Connection {
   /** The first answer with a waited-for ref settles its request; everything else (items,
    * the `sync.done` closing a backlog, unsolicited errors) is queued in order. The
    * `conversation.state` that answers a subscribe is also queued: the processor needs it
-   * before the backlog behind it. */
+   * before the backlog behind it; so is the `sync.done` that answers a sync (it marks the
+   * end of a backlog). */
   #route(frame) {
     const pending = frame.ref ? this.waiting.get(frame.ref) : undefined;
-    if (frame.type === "conversation.state") this.items.put(frame);
-    if (pending === undefined) {
-      if (frame.type !== "conversation.state") this.items.put(frame);
-      return;
-    }
+    const alsoQueued = frame.type === "conversation.state" || frame.type === "sync.done";
+    if (alsoQueued || pending === undefined) this.items.put(frame);
+    if (pending === undefined) return;
     this.waiting.delete(frame.ref);
     if (frame.type === "error") pending.reject(new ServerRefused(frame));
     else pending.resolve(frame);

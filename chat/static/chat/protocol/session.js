@@ -22,6 +22,7 @@ import {
   RequestTimeout,
   ServerRefused,
 } from "./connection.js";
+import { interpreterChanges } from "./members.js";
 
 export const GAP_WAIT_MS = 500;
 export const PING_MS = 15000;
@@ -70,10 +71,13 @@ export class Session {
    * @param {(deleted: object) => void} [options.onDeleted] `{conversationId, reason}`:
    *   a followed conversation is gone from the server (`reason` "visitor": its visitor
    *   deleted it; "expiry")
+   * @param {(commit: object) => void} [options.onCommit] `{conversationId, order, epoch,
+   *   reason, changes}` for every commit applied; `changes` lists the interpreters it
+   *   added or removed (members.js)
    */
-  constructor({ baseUrl, onMessage, onStatus, onReceipt, onError, onDeleted }) {
+  constructor({ baseUrl, onMessage, onStatus, onReceipt, onError, onDeleted, onCommit }) {
     this.baseUrl = baseUrl;
-    this.callbacks = { onMessage, onStatus, onReceipt, onError, onDeleted };
+    this.callbacks = { onMessage, onStatus, onReceipt, onError, onDeleted, onCommit };
     this.conversations = new Map();
     this.inbox = new AsyncQueue();
     this.connection = null;
@@ -83,6 +87,8 @@ export class Session {
     this.up = false;
     this.waiters = [];
     this.heartbeat = null;
+    // An interpreter's session sees only the items of its own epochs (issue 6).
+    this.seesPart = false;
   }
 
   // -- connection life -------------------------------------------------------------
@@ -215,6 +221,32 @@ export class Session {
     }
   }
 
+  /**
+   * Seal content in the conversation's current epoch and send it; resolves to its order.
+   * An envelope refused with `epoch_closed` (an interpreter left and the epoch without
+   * them is not made yet, docs/protocol.md §5.4) is held until a newer epoch is applied,
+   * then sealed again in it and sent: never lost.
+   */
+  async sendSealed(state, content, contentType = "text") {
+    for (;;) {
+      const envelope = await state.seal(content, contentType);
+      try {
+        return await this.sendEnvelope(envelope);
+      } catch (error) {
+        if (!(error instanceof ServerRefused) || error.code !== "epoch_closed") throw error;
+        await this.epochAfter(state, envelope.epoch);
+      }
+    }
+  }
+
+  /** Resolve once the state holds an epoch after `epoch` (however long that takes). */
+  async epochAfter(state, epoch) {
+    while (state.currentEpoch <= epoch) {
+      if (this.stopping) throw new ConnectionLost("session stopped");
+      await new Promise((resolve) => this.waiters.push(resolve));
+    }
+  }
+
   /** Send an envelope until the server acknowledges it; resolves to its order. */
   async sendEnvelope(envelope) {
     const ack = await this.requestReliably({ type: "envelope.send", envelope });
@@ -302,8 +334,10 @@ export class Session {
         await this.advance(followed);
         break;
       case "conversation.state":
-        if (followed) followed.state.visitorSigPk = item.visitor_sig_pk;
-        if (followed) followed.state.visitorKemPk = item.visitor_kem_pk; // for a rekey
+        if (followed) {
+          followed.state.visitorSigPk = item.visitor_sig_pk;
+          followed.state.visitorKemPk = item.visitor_kem_pk; // for a rekey
+        }
         break;
       case "receipt":
         if (item.by !== this.partyKind) {
@@ -327,11 +361,14 @@ export class Session {
       case "conversation.deleted":
         this.conversationDeleted(item);
         break;
+      case "sync.done":
+        if (followed && this.seesPart) await this.backlogDone(followed, item.last_order);
+        break;
       case "error":
         this.report(new ServerRefused(item), {});
         break;
       default:
-        break; // sync.done after a backlog, and frames of later protocol versions
+        break; // frames of later protocol versions
     }
   }
 
@@ -381,6 +418,21 @@ export class Session {
     }
   }
 
+  /**
+   * The end of a backlog, for a session that sees only part of a conversation (an
+   * interpreter): the orders between the items sent are not gaps but items of epochs it
+   * is not in. Apply what came, in order, up to the backlog's last order.
+   */
+  async backlogDone(followed, lastOrder) {
+    const orders = [...followed.pending.keys()].filter((order) => order <= lastOrder);
+    for (const order of orders.sort((a, b) => a - b)) {
+      followed.lastOrder = Math.max(followed.lastOrder, order - 1);
+      await this.advance(followed);
+    }
+    followed.lastOrder = Math.max(followed.lastOrder, lastOrder);
+    await this.advance(followed);
+  }
+
   /** Apply one item in order. An item that does not verify (or cannot be read) is
    * reported and skipped: the user is warned, the epoch or message is not used. A lost
    * connection leaves it unapplied, to come again with the re-sync. */
@@ -391,7 +443,15 @@ export class Session {
       if (item.type === "commit") {
         const devices = item.commit.members.filter((m) => m.kind === "device").map((m) => m.id);
         await this.certsEnsure(state, [item.commit.author, ...devices]);
+        const previous = state.commits.get(item.commit.epoch - 1)?.commit ?? null;
         await state.commitAccept(item.commit, item.signature, item.wrap);
+        this.call("onCommit", {
+          conversationId: state.conversationId,
+          order: item.order,
+          epoch: item.commit.epoch,
+          reason: item.commit.reason,
+          changes: interpreterChanges(previous, item.commit),
+        });
         return;
       }
       await this.certsEnsure(state, [item.envelope.sender]);

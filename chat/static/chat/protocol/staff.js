@@ -21,6 +21,8 @@ import {
   teamKeyVerify,
   teamWrapOpen,
 } from "../crypto/index.js";
+import { ServerRefused } from "./connection.js";
+import { interpreterChanges } from "./members.js";
 import { Followed, Session } from "./session.js";
 import { ConversationState, textContent, unixNow } from "./state.js";
 
@@ -120,6 +122,7 @@ export class StaffSession extends Session {
     this.adminPk = ready.admin_pk;
     this.cert = ready.cert;
     this.partyKind = ready.cert.role; // receipts by this role are this side's own
+    this.seesPart = ready.cert.role === "interpreter";
     for (const { announcement, wrap } of ready.team_keys) {
       await teamKeyVerify(announcement, { adminPk: ready.admin_pk });
       this.announcements.set(announcement.version, announcement);
@@ -170,11 +173,17 @@ export class StaffSession extends Session {
       followed = new Followed(state);
       this.conversations.set(conversationId, followed);
     }
-    return this.requestReliably({
-      type: "conversation.subscribe",
-      conversation_id: conversationId,
-      after: followed.lastOrder,
-    });
+    try {
+      return await this.requestReliably({
+        type: "conversation.subscribe",
+        conversation_id: conversationId,
+        after: followed.lastOrder,
+      });
+    } catch (error) {
+      // Refused (an interpreter not in it yet): not followed, nor re-subscribed later.
+      if (error instanceof ServerRefused) this.conversations.delete(conversationId);
+      throw error;
+    }
   }
 
   /** The newest team key version this device holds, or null. */
@@ -265,7 +274,66 @@ export class StaffSession extends Session {
   async sendContent(conversationId, content, contentType) {
     await this.epochReady(conversationId);
     const state = this.conversations.get(conversationId).state;
-    return this.sendEnvelope(await state.seal(content, contentType));
+    return this.sendSealed(state, content, contentType);
+  }
+
+  /**
+   * Make the conversation's next epoch (issue 6): wrapped to the current team key, the
+   * visitor and `interpreters` (`[{deviceId, label}]`, each checked against a
+   * certificate of role `interpreter` that verifies under the admin key). `reason` is
+   * `member_add` or `member_remove`. Resolves to the new epoch, or null when another
+   * device's commit won the race (`epoch_conflict`: ours is forgotten).
+   */
+  async epochMake(conversationId, { reason, interpreters = [] }) {
+    await this.epochReady(conversationId);
+    const { state } = this.conversations.get(conversationId);
+    await this.certsEnsure(state, interpreters.map((member) => member.deviceId));
+    const recipients = interpreters.map(({ deviceId, label }) => {
+      const cert = state.deviceCerts.get(deviceId);
+      if (cert?.role !== "interpreter") {
+        throw new BadObject(`device ${deviceId} has no valid interpreter certificate`);
+      }
+      return { deviceId, kemPk: cert.kem_pk, label };
+    });
+    if (!state.visitorKemPk) throw new BadObject("the visitor's key is not known yet");
+    const previous = state.commits.get(state.currentEpoch)?.commit ?? null;
+    const signed = await state.epochCreate({
+      reason,
+      team: this.noteTeamKey(),
+      visitorKemPk: state.visitorKemPk,
+      interpreters: recipients,
+    });
+    const epoch = signed.commit.epoch;
+    let ack;
+    try {
+      ack = await this.requestReliably({
+        type: "commit.submit",
+        conversation_id: conversationId,
+        commit: signed.commit,
+        signature: signed.signature,
+        wraps: signed.wraps,
+      });
+    } catch (error) {
+      state.epochDiscard(epoch, signed.commit);
+      if (error instanceof ServerRefused && error.code === "epoch_conflict") return null;
+      throw error;
+    }
+    this.inbox.put({ type: "own", conversation_id: conversationId, order: ack.order });
+    this.call("onCommit", {
+      conversationId,
+      order: ack.order,
+      epoch,
+      reason,
+      changes: interpreterChanges(previous, signed.commit),
+    });
+    return epoch;
+  }
+
+  /** The commit of the newest epoch this device holds in a conversation, or null. */
+  commitCurrent(conversationId) {
+    const state = this.conversations.get(conversationId)?.state;
+    if (!state || state.currentEpoch < 0) return null;
+    return state.commits.get(state.currentEpoch).commit;
   }
 
   /** Send a client-level event (`{kind, …}`, content type `event`). */

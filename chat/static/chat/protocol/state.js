@@ -92,6 +92,7 @@ export class ConversationState {
     this.openKeys = openKeys;
     this.adminPk = adminPk;
     this.visitorSigPk = visitorSigPk;
+    this.visitorKemPk = null; // staff: from `conversation.state`, to wrap new epochs to
     this.teamKeys = teamKeys ?? new Map();
     this.deviceCerts = new Map();
     this.commits = new Map(); // epoch → {commit, hash}
@@ -160,6 +161,15 @@ export class ConversationState {
     if (pair !== undefined) {
       this.secrets.set(commit.epoch, await commitOpen(commit, wrap, { recipientPair: pair }));
     }
+  }
+
+  /** Forget an epoch this client made (`commit`) but the server did not take — unless
+   * the commit that won has been applied in its place meanwhile. */
+  epochDiscard(epoch, commit) {
+    if (this.commits.get(epoch)?.commit !== commit) return;
+    this.commits.delete(epoch);
+    this.secrets.delete(epoch);
+    this.nextSeq.delete(epoch);
   }
 
   /** The team member must be the announced key of its version. A visitor learns only the

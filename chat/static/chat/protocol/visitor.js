@@ -213,7 +213,7 @@ export class VisitorSession extends Session {
     const { state } = this.conversations.get(this.conversationId);
     // A resumed conversation reads its backlog (epoch 0 at least) before it can write.
     await this.until(() => state.currentEpoch >= 0, { timeoutMs: 30000 });
-    return this.sendEnvelope(await state.seal(content));
+    return this.sendSealed(state, content);
   }
 
   /**
