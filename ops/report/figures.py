@@ -120,7 +120,13 @@ def live_rows(period: Period) -> tuple[list[dict], list[dict]]:
     )
     tally, topic_tally = conversations_tally(ids)
     rows = [
-        {"day": day, "campaign_code": code, "language": language, "outcome": outcome, **counts}
+        {
+            "day": day,
+            "campaign_code": code,
+            "language": language,
+            "outcome": outcome,
+            **{name: counts[name] for name in COUNTERS},
+        }
         for (day, code, language, outcome), counts in tally.items()
     ]
     topics = [

@@ -68,9 +68,12 @@ def step_labels() -> dict[str, str]:
     }
 
 
+DJANGO_LANGUAGE = {"zh": "zh-hans"}  # Django knows Chinese by script
+
+
 def language_label(code: str) -> str:
     try:
-        return str(get_language_info(code)["name_translated"])
+        return str(get_language_info(DJANGO_LANGUAGE.get(code, code))["name_translated"])
     except KeyError:
         return code
 
