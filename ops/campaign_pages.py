@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -68,7 +69,10 @@ class SentForm(forms.Form):
 
 class StickerForm(forms.Form):
     languages = forms.MultipleChoiceField(
-        label=_("languages on the sticker"), choices=WIDGET_LANGUAGES, required=False
+        label=_("languages on the sticker"),
+        choices=WIDGET_LANGUAGES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
 
@@ -201,6 +205,12 @@ def campaign_qr(
         response = HttpResponse(out.getvalue(), content_type="image/png")
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.code}.{kind}"'
     return response
+
+
+def without_symbols(text: str) -> str:
+    """The chat's greeting has an emoji; printers and their fonts may not."""
+    kept = "".join(char for char in text if unicodedata.category(char) != "So")
+    return " ".join(kept.split())
 
 
 def sticker_texts(languages: list[str]) -> list[dict]:

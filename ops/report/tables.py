@@ -83,42 +83,30 @@ def bars(pairs: list[tuple[str, int]], *, masked: bool) -> list[Bar]:
 
 
 def funnel_section(figures: Figures, *, masked: bool) -> Section:
+    """All campaigns together: each step, and what share of the step before it is."""
     labels = step_labels()
     total = figures.total()
-    head = [_("campaign"), _("channel"), *labels.values(), _("return rate")]
-    channels = dict(Channel.choices)
     rows: list[list[Cell]] = []
-    known = set()
-    for campaign in figures.campaigns:
-        known.add(campaign.code)
-        steps = figures.funnel[campaign.code]
-        rows.append(
-            [campaign.name, str(channels.get(campaign.channel, campaign.channel))]
-            + [steps[step] for step in FUNNEL_STEPS]
-            + [Rate(steps["visitor_wrote"], steps["messages_sent"])]
-        )
-    others: Counter = Counter()
-    for code, steps in figures.funnel.items():
-        if code not in known:
-            others.update(steps)
-    if others:
-        rows.append(
-            [_("no campaign (direct link, old sticker)"), "—"]
-            + [others[step] for step in FUNNEL_STEPS]
-            + [Rate(0, 0)]
-        )
-    rows.append(
-        [_("all"), ""]
-        + [total[step] for step in FUNNEL_STEPS]
-        + [Rate(total["visitor_wrote"], total["messages_sent"])]
-    )
+    for index, step in enumerate(FUNNEL_STEPS):
+        before = total[FUNNEL_STEPS[index - 1]] if index else 0
+        rows.append([labels[step], total[step], Rate(total[step], before)])
     chart = bar_chart(
         chart_id="chart-funnel",
         title=_("The funnel, step by step"),
         desc=_("From messages sent to referrals, all campaigns together."),
         bars=bars([(labels[step], total[step]) for step in FUNNEL_STEPS], masked=masked),
     )
+    head = [_("step"), _("count"), _("of the step before")]
     return Section("funnel", _("The funnel, step by step"), chart, head, rows)
+
+
+def campaign_row(name: str, channel: str, steps: Counter) -> list[Cell]:
+    return [
+        name,
+        channel,
+        *[steps[step] for step in FUNNEL_STEPS],
+        Rate(steps["visitor_wrote"], steps["messages_sent"]),
+    ]
 
 
 def rate_bars(pairs: list[tuple[str, Counter]], *, masked: bool) -> list[Bar]:
@@ -130,21 +118,31 @@ def rate_bars(pairs: list[tuple[str, Counter]], *, masked: bool) -> list[Bar]:
     return found
 
 
-def rate_by_campaign_section(figures: Figures, *, masked: bool) -> Section:
-    pairs = [(c.name, figures.funnel[c.code]) for c in figures.campaigns if c.is_round]
-    head = [_("campaign"), _("messages sent"), _("visitor wrote"), _("return rate")]
-    rows: list[list[Cell]] = [
-        [name, s["messages_sent"], s["visitor_wrote"], Rate(s["visitor_wrote"], s["messages_sent"])]
-        for name, s in pairs
-        if s["messages_sent"]
+def campaigns_section(figures: Figures, *, masked: bool) -> Section:
+    """Each campaign's funnel; the chart: the return rate of each outreach round
+    (visitors who wrote per hundred messages sent)."""
+    channels = dict(Channel.choices)
+    head = [_("campaign"), _("channel"), *step_labels().values(), _("return rate")]
+    rows = [
+        campaign_row(c.name, str(channels.get(c.channel, c.channel)), figures.funnel[c.code])
+        for c in figures.campaigns
     ]
+    known = {c.code for c in figures.campaigns}
+    others: Counter = Counter()
+    for code, steps in figures.funnel.items():
+        if code not in known:
+            others.update(steps)
+    if others:
+        rows.append(campaign_row(_("no campaign (direct link, old sticker)"), "—", others))
+    rows.append(campaign_row(_("all"), "", figures.total()))
+    pairs = [(c.name, figures.funnel[c.code]) for c in figures.campaigns if c.is_round]
     chart = bar_chart(
-        chart_id="chart-rate-campaign",
+        chart_id="chart-campaigns",
         title=_("Return rate by campaign"),
         desc=_("Visitors who wrote, per hundred messages sent, for each outreach round."),
         bars=rate_bars(pairs, masked=masked),
     )
-    return Section("rate-campaign", _("Return rate by campaign"), chart, head, rows)
+    return Section("campaigns", _("Campaigns: each one's funnel"), chart, head, rows)
 
 
 def rate_by_channel_section(figures: Figures, *, masked: bool) -> Section:
@@ -231,7 +229,7 @@ def report_sections(figures: Figures, *, masked: bool = False) -> list[Section]:
     return [
         funnel_section(figures, masked=masked),
         months_section(figures, masked=masked),
-        rate_by_campaign_section(figures, masked=masked),
+        campaigns_section(figures, masked=masked),
         rate_by_channel_section(figures, masked=masked),
         response_section(figures, masked=masked),
         counter_section(
