@@ -113,7 +113,7 @@ class Year:
             day = min(campaign.date + timedelta(days=int(self.random.expovariate(0.6))), today)
             language = campaign.language if self.random.random() < 0.85 else "fr"
             self.conversation(day, campaign.code, language, wrote=index < replies)
-            self.opens[(campaign.code, day)] += self.random.randint(2, 4)
+            self.opens[(campaign.code, day)] += self.random.randint(1, 2)
 
     def standing(self, code: str, per_month: int, start: date, today: date) -> None:
         day = start
@@ -121,7 +121,7 @@ class Year:
             if self.random.random() < per_month / 30:
                 language = self.pick([("fr", 5), ("en", 2), ("ro", 1), ("bg", 1), ("es", 1)])
                 self.conversation(day, code, language, wrote=self.random.random() < 0.8)
-                self.opens[(code, day)] += self.random.randint(1, 4)
+                self.opens[(code, day)] += self.random.randint(1, 3)
             day += timedelta(days=1)
 
 

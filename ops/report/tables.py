@@ -17,6 +17,7 @@ from ops.models import Channel
 from ops.report.charts import Bar, Series, bar_chart, column_chart
 from ops.report.figures import FUNNEL_STEPS, Figures
 
+STEP_BASE = {"long_conversations": "staff_answered", "referrals": "staff_answered"}
 SMALL = 5  # counts from 1 to SMALL - 1 are shown as "< 5" in exports
 
 
@@ -88,7 +89,9 @@ def funnel_section(figures: Figures, *, masked: bool) -> Section:
     total = figures.total()
     rows: list[list[Cell]] = []
     for index, step in enumerate(FUNNEL_STEPS):
-        before = total[FUNNEL_STEPS[index - 1]] if index else 0
+        # A referral does not need a long conversation: both are shares of the answered.
+        base = STEP_BASE.get(step, FUNNEL_STEPS[index - 1] if index else "")
+        before = total[base] if base else 0
         rows.append([labels[step], total[step], Rate(total[step], before)])
     chart = bar_chart(
         chart_id="chart-funnel",
@@ -96,7 +99,7 @@ def funnel_section(figures: Figures, *, masked: bool) -> Section:
         desc=_("From messages sent to referrals, all campaigns together."),
         bars=bars([(labels[step], total[step]) for step in FUNNEL_STEPS], masked=masked),
     )
-    head = [_("step"), _("count"), _("of the step before")]
+    head = [_("step"), _("count"), _("share of the step it follows")]
     return Section("funnel", _("The funnel, step by step"), chart, head, rows)
 
 

@@ -10,6 +10,7 @@ test_visitor_widget.py."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,9 @@ def test_screenshots_of_the_seeded_year_and_of_a_sticker_sheet(widget_helpline, 
     screenshot(coordinator, "report-seeded-year-top.png", full_page=False)
     coordinator.goto(f"{url}/staff/report/print")
     screenshot(coordinator, "report-print.png")
+    pdf = coordinator.pdf(format="A4", prefer_css_page_size=True)
+    (SCREENSHOTS / "report-print.pdf").write_bytes(pdf)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1  # one A4 page for the funders
     coordinator.goto(f"{url}/staff/campaigns/")
     screenshot(coordinator, "campaigns.png")
     coordinator.locator("a", has_text="Stickers to print").first.click()
