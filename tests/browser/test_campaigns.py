@@ -160,12 +160,16 @@ def test_screenshots_of_the_seeded_year_and_of_a_sticker_sheet(widget_helpline, 
     screenshot(coordinator, "report-seeded-year.png")
     screenshot(coordinator, "report-seeded-year-top.png", full_page=False)
     coordinator.goto(f"{url}/staff/report/print")
+    coordinator.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    coordinator.emulate_media(media="print")
     screenshot(coordinator, "report-print.png")
     pdf = coordinator.pdf(format="A4", prefer_css_page_size=True)
     (SCREENSHOTS / "report-print.pdf").write_bytes(pdf)
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1  # one A4 page for the funders
+    coordinator.emulate_media(media="screen")
+    coordinator.set_viewport_size(DESKTOP)
     coordinator.goto(f"{url}/staff/campaigns/")
-    screenshot(coordinator, "campaigns.png")
+    screenshot(coordinator, "campaigns.png", full_page=False)
     coordinator.locator("a", has_text="Stickers to print").first.click()
     coordinator.get_by_label("Русский").check()
     coordinator.get_by_label("Română").check()
