@@ -117,28 +117,29 @@ def qr_code(link: str) -> segno.QRCode:
     return segno.make(link, error="m", micro=False)
 
 
-def qr_svg(link: str) -> str:
+def qr_svg(link: str, *, scalable: bool = False) -> str:
+    """The QR code as SVG; ``scalable``: no width and height, only a viewBox, so the
+    page's CSS sizes it (the sticker's 40 mm)."""
     out = io.BytesIO()
-    qr_code(link).save(out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title=link)
+    qr_code(link).save(
+        out, kind="svg", scale=4, border=2, xmldecl=False, title=link, omitsize=scalable
+    )
     return out.getvalue().decode()
 
 
-def campaign_view(request: HttpRequest, profile: StaffProfile, campaign: Campaign) -> dict:
+def campaign_view(request: HttpRequest, campaign: Campaign) -> dict:
     link = campaign_link(request, campaign)
     return {
         "campaign": campaign,
         "link": link,
         "message": message_with_link(campaign, link),
-        "qr": qr_svg(link),
+        "qr": qr_svg(link, scalable=True),
     }
 
 
 @staff_page(coordinator=False)
 def campaign_list(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
-    items = [
-        campaign_view(request, profile, c)
-        for c in Campaign.objects.order_by("-date", "-created_at")
-    ]
+    items = [campaign_view(request, c) for c in Campaign.objects.order_by("-date", "-created_at")]
     return render(
         request, "ops/campaigns.html", {"profile": profile, "items": items, "sent_form": SentForm()}
     )
@@ -158,11 +159,12 @@ def campaign_new(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
 @staff_page(coordinator=True)
 def campaign_edit(request: HttpRequest, profile: StaffProfile, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
+    # The form validates a copy: the write goes through campaign_update, never form.save().
     form = CampaignForm(request.POST or None, instance=Campaign.objects.get(pk=campaign.pk))
     if request.method == "POST" and form.is_valid():
         campaigns.campaign_update(campaign=campaign, **form.cleaned_data)
         return HttpResponseRedirect(reverse("ops:campaign", args=[campaign.pk]))
-    context = {"profile": profile, "form": form, **campaign_view(request, profile, campaign)}
+    context = {"profile": profile, "form": form, **campaign_view(request, campaign)}
     return render(request, "ops/campaign_edit.html", context)
 
 
@@ -177,7 +179,7 @@ def campaign_sent(request: HttpRequest, profile: StaffProfile, campaign_id: int)
             "ops/campaigns.html",
             {
                 "profile": profile,
-                "items": [campaign_view(request, profile, campaign)],
+                "items": [campaign_view(request, campaign)],
                 "sent_form": form,
                 "sent_error": campaign.pk,
             },
@@ -221,9 +223,8 @@ def sticker_texts(languages: list[str]) -> list[dict]:
         if code in languages:
             path = finders.find(f"widget/i18n/{code}.json")
             catalogue = json.loads(Path(path).read_text(encoding="utf-8"))
-            texts.append(
-                {"code": code, "heading": catalogue["heading"], "text": catalogue["welcome_1"]}
-            )
+            text = without_symbols(catalogue["welcome_1"])
+            texts.append({"code": code, "heading": catalogue["heading"], "text": text})
     return texts
 
 
@@ -240,6 +241,6 @@ def campaign_sticker(request: HttpRequest, profile: StaffProfile, campaign_id: i
         "texts": sticker_texts(languages),
         "stickers": range(STICKERS_PER_SHEET),
         "fingerprint": suite1.fingerprint_display(fingerprint) if fingerprint else None,
-        **campaign_view(request, profile, campaign),
+        **campaign_view(request, campaign),
     }
     return render(request, "ops/sticker.html", context)

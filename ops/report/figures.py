@@ -142,10 +142,11 @@ def live_rows(period: Period) -> tuple[list[dict], list[dict]]:
     return rows, topics
 
 
-def snapshot_begin() -> None:
+def snapshot_begin(*, outermost: bool) -> None:
     """Read the counts and the live conversations as of one instant (see the module's
-    docstring). Must be the transaction's first statement."""
-    if connection.vendor == "postgresql":
+    docstring). Only as the first statement of a transaction of our own: inside a
+    caller's transaction (a test's), its isolation level is the caller's."""
+    if outermost and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
@@ -184,8 +185,9 @@ def figures_add(figures: Figures, row: dict) -> None:
 
 
 def report_figures(period: Period) -> Figures:
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        snapshot_begin()
+        snapshot_begin(outermost=outermost)
         expired, expired_topics = expired_rows(period)
         live, live_topics = live_rows(period)
         opens = opens_by_campaign(period)
