@@ -16,6 +16,7 @@ BAR_AREA = 330
 VALUE_WIDTH = 70
 COLUMN_AREA_HEIGHT = 180
 COLUMN_GROUP_WIDTH = 54
+LEGEND_ITEM_WIDTH = 190
 
 
 @dataclass
@@ -76,14 +77,17 @@ def column_chart(
 ) -> SafeString:
     """Grouped columns (one group per category, e.g. a month), with a legend."""
     left, bottom, legend = 40, 40, 28
-    width = left + max(1, len(categories)) * COLUMN_GROUP_WIDTH + 10
+    width = max(
+        left + max(1, len(categories)) * COLUMN_GROUP_WIDTH + 10,
+        left + len(series) * LEGEND_ITEM_WIDTH,
+    )
     height = legend + COLUMN_AREA_HEIGHT + bottom
     top = max((value for one in series for value in one.values), default=0) or 1
     column = (COLUMN_GROUP_WIDTH - 10) / max(1, len(series))
     base = legend + COLUMN_AREA_HEIGHT
     parts = [svg_open(chart_id=chart_id, title=title, desc=desc, width=width, height=height)]
     for index, one in enumerate(series):
-        x = left + index * 150
+        x = left + index * LEGEND_ITEM_WIDTH
         parts.append(
             format_html(
                 '<rect class="{}" x="{}" y="6" width="12" height="12"></rect>'
