@@ -210,8 +210,9 @@ def campaign_qr(
 
 
 def without_symbols(text: str) -> str:
-    """The chat's greeting has an emoji; printers and their fonts may not."""
-    kept = "".join(char for char in text if unicodedata.category(char) != "So")
+    """The chat's greeting has an emoji ("Bonjour 👋 Vous pouvez…"); printers and their
+    fonts may not: a dash stands in for it."""
+    kept = "".join("–" if unicodedata.category(char) == "So" else char for char in text)
     return " ".join(kept.split())
 
 

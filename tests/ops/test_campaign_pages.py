@@ -174,4 +174,5 @@ def test_the_sticker_sheet_has_the_chosen_languages_and_the_admin_fingerprint(
     assert suite1.fingerprint_display(suite1.admin_fingerprint(admin.public)) in page
     assert page.count('class="sticker"') == 8
     assert "👋" not in page  # the chat's greeting, without its emoji (printers' fonts)
+    assert "Здравейте – Можете" in page
     assert f"http://testserver/c/{sticker_campaign.code}" in page
