@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.conf import settings
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
@@ -192,10 +194,16 @@ def months_section(figures: Figures, *, masked: bool) -> Section:
         desc=_(
             "Conversations started, visitors who wrote and conversations answered, month by month."
         ),
-        categories=[month[2:].replace("-", "/") for month in months],
+        categories=[month_short(month) for month in months],
         series=series,
     )
     return Section("months", _("Contacts and conversations by month"), chart, head, rows)
+
+
+def month_short(month: str) -> str:
+    """ "2026-07" → "July 2026" / "juil. 2026": never a day-like "26/07"."""
+    year, number = month.split("-")
+    return date_format(date(int(year), int(number), 1), "N Y")
 
 
 def counter_section(

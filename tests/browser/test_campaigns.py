@@ -159,6 +159,12 @@ def test_screenshots_of_the_seeded_year_and_of_a_sticker_sheet(widget_helpline, 
     assert coordinator.locator("svg.chart").count() == 8
     screenshot(coordinator, "report-seeded-year.png")
     screenshot(coordinator, "report-seeded-year-top.png", full_page=False)
+    coordinator.locator("button[name=language][value=fr]").click()
+    coordinator.get_by_role("heading", name="Rapport d’activité").wait_for(timeout=TIMEOUT_MS)
+    coordinator.locator("#section-months").scroll_into_view_if_needed()
+    screenshot(coordinator, "report-seeded-year-fr.png", full_page=False)
+    coordinator.locator("button[name=language][value=en]").click()
+    coordinator.get_by_role("heading", name="Activity report").wait_for(timeout=TIMEOUT_MS)
     coordinator.goto(f"{url}/staff/report/print")
     coordinator.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
     coordinator.emulate_media(media="print")
