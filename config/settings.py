@@ -460,6 +460,11 @@ CHAT_INTERPRETER_ADMITTED_HOOK = "ops.interpreting.services.interpreter_admitted
 # Issue 7: before a conversation is deleted (expiry, or the visitor's "delete now"), the
 # staff side adds it to the anonymous daily counts and tells the dashboards.
 CHAT_CONVERSATIONS_DELETING_HOOK = "ops.activity.counts.conversations_deleting"
+# Issue 8: the chat link page tells the staff side a known campaign's link was opened
+# (a counter per campaign and day, ops/campaigns.py); empty: nothing is counted.
+WIDGET_LINK_OPENED_HOOK = "ops.campaigns.campaign_link_opened"
+# The funnel's "conversation went on": at least this many text messages, both sides.
+HELPLINE_LONG_CONVERSATION = env_int("HELPLINE_LONG_CONVERSATION", 10, minimum=2)
 CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
 
 # Routing (ops/README.md): give a new conversation (and a waiting one when a shift opens,

@@ -12,8 +12,8 @@ from ops.rota_edits import rota_changed
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "skill", "created_at"]
-    list_filter = ["skill"]
+    list_display = ["name", "code", "channel", "date", "messages_sent", "skill", "created_at"]
+    list_filter = ["channel", "skill"]
     readonly_fields = ["created_at"]
 
 

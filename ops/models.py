@@ -26,17 +26,65 @@ class Skill(models.TextChoices):
     SOCIAL = "social", _("social")
 
 
+class Channel(models.TextChoices):
+    """Where a campaign's link reaches people (issue 8): the first three are outreach
+    rounds (a date, a team, messages sent), the others standing links."""
+
+    SITE = "site", _("escort or ads site")
+    APP = "app", _("dating app")
+    SOCIAL = "social", _("social network")
+    STICKER = "sticker", _("sticker")
+    FLYER = "flyer", _("flyer or card")
+    PARTNER = "partner", _("partner website")
+
+
+ROUND_CHANNELS = (Channel.SITE, Channel.APP, Channel.SOCIAL)
+
+
 class Campaign(models.Model):
-    """An outreach round or a standing link (sticker, flyer, partner site)."""
+    """An outreach round ("tournée": a site or app, a date, a team, a template message)
+    or a standing link (sticker, flyer, partner site). Nothing here is about a person:
+    ``messages_sent`` is a number the outreach worker enters, never a phone number."""
 
     code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     created_at = models.DateTimeField()
     # A campaign aimed at minors routes its conversations to staff with that skill.
     skill = models.CharField(_("skill asked for"), max_length=16, choices=Skill.choices, blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.SITE
+    )
+    place = models.CharField(_("site or app"), max_length=100, blank=True)
+    date = models.DateField(_("date of the round"), null=True, blank=True)
+    team = models.CharField(_("team"), max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    message = models.TextField(_("template message"), max_length=1000, blank=True)
+    messages_sent = models.PositiveIntegerField(_("messages sent"), null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_round(self) -> bool:
+        return self.channel in ROUND_CHANNELS
+
+
+class CampaignOpenDay(models.Model):
+    """How many times a campaign's link was opened on a day (the helpline's local
+    date). A counter, incremented by one UPDATE: no IP, no cookie, no time finer than
+    the day — a reload counts again, so these are opens, not people."""
+
+    campaign_code = models.CharField(max_length=32)
+    day = models.DateField()
+    opens = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign_code", "day"], name="one_open_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.campaign_code} {self.opens}"
 
 
 class Presence(models.TextChoices):

@@ -223,6 +223,8 @@ def dashboard() -> dict[str, str]:
         ),
         "close.done": _("Conversation closed."),
         "note.saved": _("Note saved, sealed to the team key."),
+        "outcome.saved": _("Topics and outcome saved."),
+        "outcome.noted": _("(noted)"),
         "note.unreadable": _("(this note cannot be opened on this device)"),
         "note.kind.handover": _("Hand-over note"),
         "note.kind.transfer": _("Transfer note"),

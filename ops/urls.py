@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.urls import path
 from django.views.i18n import set_language
 
-from ops import api, api_canned, api_rota, api_routing, views
+from ops import api, api_canned, api_rota, api_routing, campaign_pages, views
 from ops.auth import views as auth_views
 from ops.canned import views as canned_views
 from ops.interpreting import api as api_interpreting
+from ops.report import views as report_views
 
 app_name = "ops"
 
@@ -20,6 +21,26 @@ urlpatterns = [
     path("staff/interpreter/", views.interpreter_page, name="interpreter"),
     path("staff/rota/", views.staff_rota, name="rota"),
     path("staff/canned/", canned_views.canned_page, name="canned"),
+    # Campaigns and the activity report (ops/campaign_pages.py, ops/report/), issue 8.
+    path("staff/campaigns/", campaign_pages.campaign_list, name="campaigns"),
+    path("staff/campaigns/new", campaign_pages.campaign_new, name="campaign-new"),
+    path("staff/campaigns/<int:campaign_id>/", campaign_pages.campaign_edit, name="campaign"),
+    path(
+        "staff/campaigns/<int:campaign_id>/sent", campaign_pages.campaign_sent, name="campaign-sent"
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/qr.<str:kind>",
+        campaign_pages.campaign_qr,
+        name="campaign-qr",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/sticker",
+        campaign_pages.campaign_sticker,
+        name="campaign-sticker",
+    ),
+    path("staff/report/", report_views.report_page, name="report"),
+    path("staff/report/print", report_views.report_print, name="report-print"),
+    path("staff/report/export.csv", report_views.report_csv, name="report-csv"),
     # The JSON API (ops/api.py).
     path("staff/api/devices", api.devices_register, name="api-devices"),
     path("staff/api/devices/<uuid:device_id>", api.device_detail, name="api-device"),

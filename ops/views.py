@@ -20,6 +20,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from chat.expiry import expiry_policy
 from ops import page_strings, selectors
+from ops.activity.models import Outcome, Topic
 from ops.api import error_response
 from ops.models import StaffProfile
 
@@ -60,6 +61,7 @@ def staff_app(request: HttpRequest) -> HttpResponse:
         return redirect("ops:interpreter")  # issue 6: their own page, never the queue
     context = page_context(profile, page_strings.staff_app())
     context["expiry"] = expiry_policy()  # issue 7: shown in the dashboard
+    context["topics"], context["outcomes"] = Topic.choices, Outcome.choices  # outcome-form.js
     return render(request, "ops/app.html", context)
 
 

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.module_loading import import_string
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
@@ -47,13 +48,23 @@ def campaign_for(code: str | None) -> str | None:
     return campaign_code_accepted(code) or None
 
 
+def link_opened(campaign: str | None) -> None:
+    """Issue 8: tell the staff side a campaign's link was opened (a counter per
+    campaign and day: nothing about who opened it)."""
+    hook = settings.WIDGET_LINK_OPENED_HOOK
+    if campaign and hook:
+        import_string(hook)(code=campaign, day=timezone.localdate())
+
+
 def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> HttpResponse:
     language = language_negotiate(request)
     fingerprint = helpline_fingerprint()
+    campaign = campaign_for(code)
+    link_opened(campaign)
     config = {
         "base_url": f"{request.scheme}://{request.get_host()}",
         "admin_fingerprint": fingerprint,
-        "campaign": campaign_for(code),
+        "campaign": campaign,
         "language": language,
         "languages": [list(item) for item in WIDGET_LANGUAGES],
         "layout": layout,

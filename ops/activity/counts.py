@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from chat.events import STAFF_GROUP, Event
@@ -62,6 +63,18 @@ def first_texts(conversation_ids: list) -> tuple[dict, dict]:
     return visitor_first, {"first": staff_first, "any": answered}
 
 
+def long_conversations(conversation_ids: list) -> set:
+    """The conversations with at least settings.HELPLINE_LONG_CONVERSATION text
+    messages, both sides together (issue 8: "the conversation went on")."""
+    return set(
+        Envelope.objects.filter(conversation_id__in=conversation_ids, content_type=TEXT)
+        .values("conversation_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=settings.HELPLINE_LONG_CONVERSATION)
+        .values_list("conversation_id", flat=True)
+    )
+
+
 def activity_add(row_key: dict, increments: Counter) -> None:
     """Add to one row, creating it if needed; safe when several workers add at once
     (the unique constraint makes the second creator fetch the first one's row)."""
@@ -76,20 +89,22 @@ def topic_add(row_key: dict, count: int) -> None:
     ActivityTopic.objects.filter(pk=row.pk).update(conversations=F("conversations") + count)
 
 
-def conversations_count(*, conversation_ids: list, reason: str) -> None:
-    """Add these conversations (locked by the caller) to the counts of their day."""
+def conversations_tally(conversation_ids: list, *, reason: str = "") -> tuple[dict, Counter]:
+    """What these conversations add to the counts, without writing it: rows keyed
+    (day, campaign, language, outcome) and topics keyed (day, campaign, language, topic).
+    The report (ops/report/) tallies live conversations with it too, so a conversation
+    is counted the same way before and after its deletion."""
     conversations = list(
         Conversation.objects.filter(pk__in=conversation_ids).values(
             "pk", "created_at", "campaign_code", "language"
         )
     )
-    if not conversations:
-        return
     outcomes = {
         row.conversation_id: row
         for row in ConversationOutcome.objects.filter(conversation_id__in=conversation_ids)
     }
     visitor_first, staff = first_texts(conversation_ids)
+    long_ones = long_conversations(conversation_ids)
     rows: dict[tuple, Counter] = {}
     topics: Counter = Counter()
     for conversation in conversations:
@@ -110,11 +125,19 @@ def conversations_count(*, conversation_ids: list, reason: str) -> None:
             counts["staff_answered"] += 1
         if pk in staff["first"]:
             counts[response_bucket(staff["first"][pk] - visitor_first[pk])] += 1
+        if pk in long_ones:
+            counts["long_conversations"] += 1
         if reason == "visitor":
             counts["deleted_by_visitor"] += 1
         for topic in set(chosen.topics if chosen else []):
             if topic in Topic.values:
                 topics[(key[0], key[1], key[2], topic)] += 1
+    return rows, topics
+
+
+def conversations_count(*, conversation_ids: list, reason: str) -> None:
+    """Add these conversations (locked by the caller) to the counts of their day."""
+    rows, topics = conversations_tally(conversation_ids, reason=reason)
     with transaction.atomic():
         for (day, campaign, language, outcome), counts in sorted(rows.items()):
             key = {"day": day, "campaign_code": campaign, "language": language}

@@ -65,6 +65,9 @@ class ActivityDay(models.Model):
     visitor_wrote = models.PositiveIntegerField(default=0)
     staff_answered = models.PositiveIntegerField(default=0)
     deleted_by_visitor = models.PositiveIntegerField(default=0)
+    # Issue 8: conversations that went on past settings.HELPLINE_LONG_CONVERSATION
+    # messages (a real exchange, not one question).
+    long_conversations = models.PositiveIntegerField(default=0)
     # First answer after the visitor's first message, in buckets (never the time itself).
     answered_within_15_minutes = models.PositiveIntegerField(default=0)
     answered_within_1_hour = models.PositiveIntegerField(default=0)

@@ -29,6 +29,7 @@ from ops import clock
 from ops.auth import two_factor
 from ops.campaigns import campaign_create
 from ops.demo import demo_rota_seed
+from ops.demo_activity import demo_activity_seed
 
 DEMO_USER = "demo"
 
@@ -58,6 +59,7 @@ class Command(BaseCommand):
             open_now=not without_open_shift,
         )
         call_command("canned_load", stdout=StringIO())  # the starter library (ops/canned/)
+        demo_activity_seed(now=timezone.now())  # a year of campaigns and counts (issue 8)
         self.announce(json.loads(info_path.read_text()), url)
 
     def seed(self, demo_dir: Path, info_path: Path) -> None:

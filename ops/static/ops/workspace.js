@@ -17,6 +17,7 @@ import { ApiError } from "./http.js";
 import { byId, el, replaceChildren } from "./elements.js";
 import { Inbox } from "./inbox.js";
 import { InterpreterDesk } from "./interpreter-desk.js";
+import { OutcomeForm } from "./outcome-form.js";
 import { routeClaim } from "./shift-api.js";
 import { t } from "./strings.js";
 import { capitalised, clockText, languageName } from "./time-text.js";
@@ -116,6 +117,14 @@ export class Workspace {
         input: byId("composer-text"),
         conversation: () => this.selected,
         nextOpening: () => this.dashboard.state.nextOpening,
+      });
+    }
+    if (this.role !== "interpreter" && !this.outcome) {
+      this.outcome = new OutcomeForm({
+        mayEdit: (id) => {
+          const state = this.dashboard.state;
+          return state.isCoordinator || state.route(id)?.assigned_to === state.me;
+        },
       });
     }
     byId("composer").onsubmit = (event) => {
@@ -416,6 +425,7 @@ export class Workspace {
     byId("composer-send").disabled = conversation.state === "closed";
     this.dashboard.renderConversationTools(conversation.id);
     this.interpreters.render(conversation);
+    this.outcome?.render(conversation.id);
     if (scroll || nearBottom) messages.scrollTop = messages.scrollHeight;
   }
 
