@@ -66,6 +66,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.party: Party | None = None
         self.backlog_upto: dict[str, int] = {}
+        self.held: dict[str, list] = {}  # conversation → live items waiting for its backlog
         self.auth_timer: asyncio.TimerHandle | None = None
         if not self.admitted():
             # Accept only to say why, with a close code, and send nothing else.
@@ -223,19 +224,36 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def send_backlog(self, conversation_id: str, after: int, ref: str | None) -> None:
         """Everything after ``after`` from PostgreSQL, then ``sync.done``. The socket is
-        already in the group, so live items queue meanwhile and are de-duplicated."""
+        already in the group: live items of the conversation are held meanwhile (frames
+        run on their own task, beside the channel layer's messages), then the ones the
+        backlog did not send go out, in the order they came."""
+        self.held.setdefault(conversation_id, [])
         last = after
-        while True:
-            items = await db_call(selectors.backlog_page)(
-                party=self.party, conversation_id=conversation_id, after=last
+        try:
+            while True:
+                items = await db_call(selectors.backlog_page)(
+                    party=self.party, conversation_id=conversation_id, after=last
+                )
+                if not items:
+                    break
+                for item in items:
+                    await self.send(text_data=backlog_frame(conversation_id, item))
+                    last = item.order
+            if conversation_id in self.backlog_upto:
+                self.backlog_upto[conversation_id] = max(self.backlog_upto[conversation_id], last)
+            await self.send_frame(
+                f.SyncDone(ref=ref, conversation_id=conversation_id, last_order=last)
             )
-            if not items:
-                break
-            for item in items:
-                await self.send(text_data=backlog_frame(conversation_id, item))
-                last = item.order
-        self.backlog_upto[conversation_id] = max(self.backlog_upto.get(conversation_id, 0), last)
-        await self.send_frame(f.SyncDone(ref=ref, conversation_id=conversation_id, last_order=last))
+        finally:
+            await self.held_release(conversation_id)
+
+    async def held_release(self, conversation_id: str) -> None:
+        """Send what was held during a backlog; items arriving meanwhile join the end."""
+        waiting = self.held.get(conversation_id, [])
+        while waiting:
+            deliver, event = waiting.pop(0)
+            await deliver(event)
+        self.held.pop(conversation_id, None)
 
     # -- frames both endpoints accept ------------------------------------------------
 
@@ -354,13 +372,29 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     def epoch_visible(self, conversation_id: str, epoch: int) -> bool:
         return True
 
+    def hold(self, event: dict, deliver) -> bool:
+        """Keep a live item back while its conversation's backlog is being sent."""
+        waiting = self.held.get(event["conversation_id"])
+        if waiting is None:
+            return False
+        waiting.append((deliver, event))
+        return True
+
     async def chat_item(self, event: dict) -> None:
+        if not self.hold(event, self.item_send):
+            await self.item_send(event)
+
+    async def item_send(self, event: dict) -> None:
         if event.get("origin") == self.channel_name or not self.item_is_new(event):
             return
         if self.epoch_visible(event["conversation_id"], event["epoch"]):
             await self.send(text_data=event["text"])
 
     async def chat_commit(self, event: dict) -> None:
+        if not self.hold(event, self.commit_send):
+            await self.commit_send(event)
+
+    async def commit_send(self, event: dict) -> None:
         if not self.item_is_new(event):
             return
         commit = msgspec.json.decode(event["commit"], type=Commit)
