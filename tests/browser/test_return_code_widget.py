@@ -52,7 +52,9 @@ def code_enter(page: Any, code: str) -> None:
     """Open "I have a code" with the keyboard, type the code, send it with Enter."""
     form = page.locator("#code-form")
     if form.is_hidden():
-        page.locator("#code-have").focus()
+        have = page.locator("#code-have")
+        have.wait_for(timeout=TIMEOUT_MS)  # shown once the catalogue has named it
+        have.focus()
         page.keyboard.press("Enter")
         form.wait_for(timeout=TIMEOUT_MS)
     assert page.evaluate("document.activeElement.id") == "code-input"
