@@ -3,29 +3,32 @@ and staff see that the visitor left in a hurry; "delete now" removes the convers
 the staff too; the page says how long a conversation lasts.
 
 What the browser keeps is read through the browser's own APIs (IndexedDB, Web Storage,
-Cache Storage, cookies, the session history); the staff side is the Python reference
-client (chat.client.StaffClient) with the demo's device, as in test_visitor_widget.py.
+Cache Storage, cookies, the session history). The staff side is the demo nurse at her
+dashboard in her own browser, signed in with her second factor, her browser certified as
+the demo's admin would.
+
+Screenshots: tests/browser/screenshots/data-life-quick-exit.png (the nurse's conversation
+after the visitor's quick exit) and data-life-deleted.png (after the visitor deleted it).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.browser.pages import Watched
+from tests.browser.shift_setup import browser_certify
 from tests.browser.test_visitor_widget import (  # noqa: F401 — fixtures, used by name
     TIMEOUT_MS,
     chat_open,
-    conversation_follow,
-    own_mark,
     phone,
-    staff_connect,
+    screenshot,
     type_and_send,
     widget_helpline,
 )
+from tests.staff_sign_in import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -39,25 +42,32 @@ EVERYTHING_THE_BROWSER_KEEPS = """async () => ({
 NOTHING = {"databases": [], "local": 0, "session": 0, "caches": 0, "cookies": ""}
 
 
-async def event_from_visitor(staff: Any, kind: str, timeout: float = 20) -> dict:
-    """The next decrypted `event` message from the visitor of kind ``kind``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        message = await staff.receive(timeout=max(0.1, deadline - time.monotonic()))
-        if message.sender == "visitor" and message.content_type == "event":
-            event = json.loads(message.content)
-            if event.get("kind") == kind:
-                return event
+@pytest.fixture
+def nurse(widget_helpline, browser) -> Iterator[Any]:  # noqa: F811
+    """The demo nurse's dashboard, connected, in her own browser."""
+    watched = Watched(browser)
+    page, demo = watched.page, widget_helpline.demo
+    page.goto(widget_helpline.url + "/staff/")
+    browser_sign_in(page, demo["username"], demo["password"], demo["totp_secret"])
+    page.wait_for_selector("#gate-pending", state="visible")
+    browser_certify(widget_helpline.env, demo["username"])
+    page.click("#check-again")
+    page.wait_for_selector("#connection-status[data-status='open']")
+    yield page
+    watched.close()
 
 
-async def deleted_for(staff: Any, conversation_id: str, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for deleted in staff.deleted:
-            if deleted.conversation_id == conversation_id:
-                return deleted
-        await asyncio.sleep(0.1)
-    raise AssertionError("staff were not told the conversation was deleted")
+def nurse_answers(nurse: Any, visitor: Any, text: str, answer: str) -> str:
+    """The nurse opens the waiting conversation, reads `text` and answers (which claims
+    it); the visitor reads the answer. The conversation's id."""
+    entry = nurse.locator("#queue-list .queue-entry").first
+    conversation_id = entry.get_attribute("data-conversation-id")
+    entry.locator(".conversation-item").click()
+    nurse.locator("#messages li.message", has_text=text).wait_for()
+    nurse.fill("#composer-text", answer)
+    nurse.press("#composer-text", "Enter")
+    visitor.locator("li.from-staff", has_text=answer).wait_for(timeout=TIMEOUT_MS)
+    return conversation_id
 
 
 def test_the_page_says_how_long_a_conversation_lasts(widget_helpline, phone):  # noqa: F811
@@ -76,97 +86,91 @@ def test_the_page_says_how_long_a_conversation_lasts(widget_helpline, phone):  #
 def test_quick_exit_leaves_nothing_behind_and_staff_see_the_visitor_left_in_a_hurry(
     widget_helpline,  # noqa: F811
     phone,  # noqa: F811
-    background,
+    nurse,
 ):
-    staff = staff_connect(widget_helpline, background)
-    try:
-        page = phone.new_page()
-        partner = f"{widget_helpline.partner_url}/index.html"
-        page.goto(partner)  # where the visitor came from
-        chat_open(page, widget_helpline.chat_url)
-        page.locator("#remember").check()
-        text = "Quelqu’un arrive, je dois partir"
-        type_and_send(page, text)
-        own_mark(page, text, "sent")
-        page.wait_for_function(
-            "async () => (await indexedDB.databases()).some((d) => d.name === 'widget-state')",
-            timeout=TIMEOUT_MS,
-        )
-        conversation_id = background.run(conversation_follow(staff))
-        assert background.run(staff.receive(timeout=20)).text == text
-        exits: list[Any] = []
-        page.on(
-            "response",
-            lambda response: exits.append(response) if response.url.endswith("/bye") else None,
-        )
+    page = phone.new_page()
+    partner = f"{widget_helpline.partner_url}/index.html"
+    page.goto(partner)  # where the visitor came from
+    chat_open(page, widget_helpline.chat_url)
+    page.locator("#remember").check()
+    text = "Quelqu’un arrive, je dois partir"
+    type_and_send(page, text)
+    nurse_answers(nurse, page, text, "Je suis là. Vous êtes en sécurité ?")
+    page.wait_for_function(
+        "async () => (await indexedDB.databases()).some((d) => d.name === 'widget-state')",
+        timeout=TIMEOUT_MS,
+    )
+    exits: list[Any] = []
+    page.on(
+        "response",
+        lambda response: exits.append(response) if response.url.endswith("/bye") else None,
+    )
 
-        entries = page.evaluate("history.length")
-        page.locator("#quick-exit").click()
-        page.wait_for_url(f"{widget_helpline.url}/healthz", timeout=TIMEOUT_MS)
+    entries = page.evaluate("history.length")
+    page.locator("#quick-exit").click()
+    page.wait_for_url(f"{widget_helpline.url}/healthz", timeout=TIMEOUT_MS)
 
-        # Staff are told, end-to-end encrypted like any message.
-        event = background.run(event_from_visitor(staff, "quick_exit"), timeout=30)
-        assert event == {"kind": "quick_exit"}
-        assert staff.conversations[conversation_id]
-        # The server told the browser to drop everything of its origin...
-        assert exits and exits[0].all_headers()["clear-site-data"] == (
-            '"cache", "cookies", "storage"'
-        )
-        # ... and the browser kept nothing: no key, no state, no storage.
-        assert page.evaluate(EVERYTHING_THE_BROWSER_KEEPS) == NOTHING
-        # Nothing in the history reveals the chat: Back is the page before it, Forward
-        # the neutral exit page; the chat's own entry was replaced, not added.
-        assert page.evaluate("history.length") == entries
-        page.go_back()
-        assert page.url == partner
-        page.go_forward()
-        assert page.url == f"{widget_helpline.url}/healthz"
-    finally:
-        background.run(staff.stop())
+    # The nurse is told, end-to-end encrypted like any message, in the open conversation.
+    notice = nurse.locator("#messages li.message-quick-exit")
+    notice.wait_for()
+    assert notice.inner_text().startswith("La personne est partie en urgence")
+    assert nurse.locator("#messages li.message", has_text=text).count() == 1
+    screenshot(nurse, "data-life-quick-exit.png")
+    # The server told the browser to drop everything of its origin...
+    assert exits and exits[0].all_headers()["clear-site-data"] == ('"cache", "cookies", "storage"')
+    # ... and the browser kept nothing: no key, no state, no storage.
+    assert page.evaluate(EVERYTHING_THE_BROWSER_KEEPS) == NOTHING
+    # Nothing in the history reveals the chat: Back is the page before it, Forward
+    # the neutral exit page; the chat's own entry was replaced, not added.
+    assert page.evaluate("history.length") == entries
+    page.go_back()
+    assert page.url == partner
+    page.go_forward()
+    assert page.url == f"{widget_helpline.url}/healthz"
 
 
 def test_delete_now_removes_the_conversation_for_the_staff_too(
     widget_helpline,  # noqa: F811
     phone,  # noqa: F811
-    background,
+    nurse,
 ):
-    staff = staff_connect(widget_helpline, background)
-    try:
-        page = phone.new_page()
-        chat_open(page, widget_helpline.chat_url)
-        assert page.locator("#delete-area").is_hidden()  # nothing to delete yet
-        page.locator("#remember").check()
-        text = "Je veux que tout disparaisse"
-        type_and_send(page, text)
-        own_mark(page, text, "sent")
-        conversation_id = background.run(conversation_follow(staff))
-        assert background.run(staff.receive(timeout=20)).text == text
+    page = phone.new_page()
+    chat_open(page, widget_helpline.chat_url)
+    assert page.locator("#delete-area").is_hidden()  # nothing to delete yet
+    page.locator("#remember").check()
+    text = "Je veux que tout disparaisse"
+    type_and_send(page, text)
+    conversation_id = nurse_answers(nurse, page, text, "D’accord, je vous écoute.")
+    listed = f'li[data-conversation-id="{conversation_id}"]'
+    nurse.locator(f"#conversation-list {listed}").wait_for()
 
-        page.locator("#delete-now").click()
-        assert (
-            page.locator("#delete-question")
-            .inner_text()
-            .startswith("Supprimer cette conversation pour tout le monde")
-        )
-        page.locator("#delete-yes").click()
-        page.locator('li.notice[data-i18n="deleted"]').wait_for(timeout=TIMEOUT_MS)
+    page.locator("#delete-now").click()
+    assert (
+        page.locator("#delete-question")
+        .inner_text()
+        .startswith("Supprimer cette conversation pour tout le monde")
+    )
+    page.locator("#delete-yes").click()
+    page.locator('li.notice[data-i18n="deleted"]').wait_for(timeout=TIMEOUT_MS)
 
-        # Gone from the page and from the phone...
-        assert page.locator("li.from-me").count() == 0
-        assert page.locator("#delete-area").is_hidden()
-        assert page.evaluate(EVERYTHING_THE_BROWSER_KEEPS)["databases"] == []
-        # ... staff are told, and the server has it no more.
-        deleted = background.run(deleted_for(staff, conversation_id), timeout=30)
-        assert deleted.reason == "visitor"
-        assert conversation_id not in staff.conversations
-        listed = background.run(staff.list_conversations())
-        assert conversation_id not in [c.conversation_id for c in listed]
+    # Gone from the page and from the phone...
+    assert page.locator("li.from-me").count() == 0
+    assert page.locator("#delete-area").is_hidden()
+    assert page.evaluate(EVERYTHING_THE_BROWSER_KEEPS)["databases"] == []
+    # ... and from the nurse's lists; her open view is emptied and says why.
+    nurse.locator(f"#conversation-list {listed}").wait_for(state="detached")
+    assert nurse.locator(f"#queue-list {listed}").count() == 0
+    reason = nurse.locator("#messages li.message-deleted")
+    reason.wait_for()
+    assert reason.inner_text() == (
+        "La personne a supprimé cette conversation. Il n’en reste rien sur le serveur."
+    )
+    assert nurse.locator("#messages li.message").count() == 0
+    screenshot(nurse, "data-life-deleted.png")
 
-        # Writing again starts a new conversation.
-        again = "Une nouvelle question"
-        type_and_send(page, again)
-        own_mark(page, again, "sent")
-        listed = background.run(staff.list_conversations())
-        assert len([c for c in listed if c.conversation_id != conversation_id]) >= 1
-    finally:
-        background.run(staff.stop())
+    # Writing again starts a new conversation, waiting in the nurse's queue.
+    again = "Une nouvelle question"
+    type_and_send(page, again)
+    waiting = nurse.locator("#queue-list .queue-entry")
+    waiting.wait_for()
+    assert waiting.get_attribute("data-conversation-id") != conversation_id

@@ -10,13 +10,16 @@ Iris's device; the three talk. The nurse's page closes; Iris leaves; the visitor
 dashboard again and her browser makes the epoch without Iris, in which the held message
 goes. What is checked: each reads the others' messages, messages labelled by role; Iris
 never sees what was written before she joined; the visitor and the nurse see "an
-interpreter (Bulgarian) joined / left" from the signed commits; once she has left,
+interpreter (Bulgarian) joined / left" from the signed commits, and the visitor sees
+Iris's messages marked "Interpreter" — both in the visitor's language, switched
+without a reload; once she has left,
 Iris's page receives nothing (its websocket frames are recorded) and the keys in its
 IndexedDB open nothing of the conversation but the epoch she was in — tried on every
 wrap and every envelope the server stored, with her real device key pair.
 
-Screenshots: tests/browser/screenshots/interpreter-page.png (Iris in the conversation)
-and interpreter-staff.png (the nurse's conversation with Iris joined).
+Screenshots: tests/browser/screenshots/interpreter-page.png (Iris in the conversation),
+interpreter-staff.png (the nurse's conversation with Iris joined) and
+interpreter-visitor.png (the visitor's phone, in Bulgarian).
 """
 
 from __future__ import annotations
@@ -285,8 +288,17 @@ def test_an_interpreter_joins_for_a_while_and_sees_only_that_while(interpreting_
     from_iris.wait_for()
     assert from_iris.locator(".who").inner_text() == "Interprète"
     staff_message(nurse, VISITOR_SAYS).wait_for()
-    visitor.locator("#messages li.from-staff", has_text=IRIS_SAYS).wait_for()
     visitor.locator("#messages li.from-staff", has_text=NURSE_SAYS).wait_for()
+    # The visitor's page says who interprets, in the visitor's language: switched
+    # (without a reload), the role and the language's name follow.
+    iris_seen = visitor.locator("#messages li.from-staff", has_text=IRIS_SAYS).locator(".who")
+    assert iris_seen.inner_text() == "Преводач · Iris"
+    assert visitor.locator("#messages li.from-staff .who", has_text="Преводач").count() == 1
+    visitor.select_option("#language", "fr")
+    visitor.locator("#messages li.notice", has_text="interprète (bulgare) a rejoint").wait_for()
+    assert iris_seen.inner_text() == "Interprète · Iris"
+    visitor.select_option("#language", "bg")
+    visitor.locator("#messages li.notice", has_text="(български) се присъедини").wait_for()
     # What was written before she joined never reached her page.
     shown = iris.locator("#messages").inner_text()
     assert BEFORE not in shown and NURSE_BEFORE not in shown
@@ -295,6 +307,7 @@ def test_an_interpreter_joins_for_a_while_and_sees_only_that_while(interpreting_
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     iris.screenshot(path=str(SCREENSHOTS / "interpreter-page.png"), full_page=True)
     nurse.screenshot(path=str(SCREENSHOTS / "interpreter-staff.png"), full_page=True)
+    visitor.screenshot(path=str(SCREENSHOTS / "interpreter-visitor.png"))
 
     # The nurse's page closes (no staff browser online); then Iris leaves: her page says
     # so and shows nothing more.

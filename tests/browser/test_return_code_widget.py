@@ -22,6 +22,7 @@ from tests.browser.test_visitor_widget import (  # noqa: F401 — fixtures, used
     Traffic,
     chat_open,
     conversation_follow,
+    focus_by_tab,
     own_mark,
     phone,
     screenshot,
@@ -34,13 +35,26 @@ from tests.browser.test_visitor_widget import (  # noqa: F401 — fixtures, used
 pytestmark = pytest.mark.browser
 
 CODE_SHOWN = re.compile(r"^\d{4}( \d{4}){9}$")
+# The last message's box lies within the message list's visible box.
+LATEST_IN_VIEW = """() => {
+  const box = document.getElementById("chat").getBoundingClientRect();
+  const last = document.querySelector("#messages > li:last-child").getBoundingClientRect();
+  return last.top >= box.top && last.bottom <= box.bottom + 1;
+}"""
+IN_VIEW_OF_PANEL = """(id) => {
+  const box = document.getElementById("code-panel").getBoundingClientRect();
+  const it = document.getElementById(id).getBoundingClientRect();
+  return it.top >= box.top && it.bottom <= box.bottom + 1;
+}"""
 
 
 def code_enter(page: Any, code: str) -> None:
     """Open "I have a code" with the keyboard, type the code, send it with Enter."""
     form = page.locator("#code-form")
     if form.is_hidden():
-        page.locator("#code-have").focus()
+        have = page.locator("#code-have")
+        have.wait_for(timeout=TIMEOUT_MS)  # shown once the catalogue has named it
+        have.focus()
         page.keyboard.press("Enter")
         form.wait_for(timeout=TIMEOUT_MS)
     assert page.evaluate("document.activeElement.id") == "code-input"
@@ -89,8 +103,13 @@ def test_a_code_reopens_the_whole_conversation_in_another_browser(
         assert "capture d’écran" in first.locator("#code-advice").inner_text()
         assert first.locator("#code-copy").is_visible()
         assert first.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        first.locator("#code-panel").scroll_into_view_if_needed()
+        # The panel scrolls on its own: the messages keep a good part of the phone, the
+        # latest in view, and the panel's last button is reached with Tab.
+        assert first.locator("#chat").bounding_box()["height"] >= PHONE["height"] / 4
+        first.wait_for_function(LATEST_IN_VIEW, timeout=TIMEOUT_MS)
         screenshot(first, "return-code-360x740.png")
+        focus_by_tab(first, "code-done", limit=6)
+        first.wait_for_function(IN_VIEW_OF_PANEL, arg="code-done", timeout=TIMEOUT_MS)
 
         # Another phone: new storage, only the code.
         other = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")

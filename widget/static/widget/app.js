@@ -7,7 +7,7 @@
 // leaves, in order, as soon as it can.
 
 import { HelplineNotice } from "./helpline.js";
-import { languageCurrent, languageUse, t } from "./i18n.js";
+import { languageName, languageUse, t } from "./i18n.js";
 import { ChatUi } from "./ui.js";
 import { stateForget, stateLoad, stateSave, storageWipe } from "./store.js";
 import { parentChannel } from "./parent.js";
@@ -252,18 +252,13 @@ function messageShow(message) {
 
 function interpreterShow(commit) {
   for (const change of commit.changes) {
-    const key = change.change === "joined" ? "interpreter_joined" : "interpreter_left";
-    const values = { language: languageNameOf(change.language) };
-    ui.noticeAdd(key, { values });
-    ui.announce(t(key, values));
-  }
-}
-
-function languageNameOf(code) {
-  try {
-    return new Intl.DisplayNames([languageCurrent()], { type: "language" }).of(code) ?? code;
-  } catch {
-    return code || "?";
+    const joined = change.change === "joined";
+    // Their messages say "Interpreter", whatever their profile label (it stays so for
+    // what they wrote after they left).
+    if (joined) ui.interpreterSet(change.deviceId);
+    const key = joined ? "interpreter_joined" : "interpreter_left";
+    ui.noticeAdd(key, { language: change.language });
+    ui.announce(t(key, { language: languageName(change.language) }));
   }
 }
 

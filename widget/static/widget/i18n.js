@@ -5,7 +5,9 @@
 // only in memory).
 //
 // Elements carry their key: data-i18n (text), data-i18n-placeholder,
-// data-i18n-aria-label.
+// data-i18n-aria-label; a JS-written string its values (data-i18n-values) and, for a
+// `{language}` placeholder, the language's code (data-i18n-language), named again in
+// the current language at each switch.
 
 const catalogues = new Map();
 let current = { language: "fr", strings: {} };
@@ -70,11 +72,24 @@ export function domTranslate(root) {
   }
 }
 
-/** The placeholder values a JS-written string was made with (data-i18n-values). */
+/** The placeholder values a JS-written string was made with (data-i18n-values), and
+ *  `language` named from data-i18n-language. */
 export function valuesOf(element) {
+  let values;
   try {
-    return JSON.parse(element.dataset.i18nValues ?? "{}");
+    values = JSON.parse(element.dataset.i18nValues ?? "{}");
   } catch {
-    return {};
+    values = {};
+  }
+  const code = element.dataset.i18nLanguage;
+  return code === undefined ? values : { ...values, language: languageName(code) };
+}
+
+/** A language's name in the current language ("bulgare", "български"…). */
+export function languageName(code) {
+  try {
+    return new Intl.DisplayNames([current.language], { type: "language" }).of(code) ?? code;
+  } catch {
+    return code || "?";
   }
 }

@@ -89,6 +89,9 @@ function panelShow(display) {
   byId("code-panel").hidden = false;
   byId("code-get").hidden = true;
   byId("code-title").focus();
+  // The messages lost the height the panel took: keep the latest ones in view.
+  const chat = byId("chat");
+  chat.scrollTop = chat.scrollHeight;
 }
 
 function panelClose({ focus = true } = {}) {

@@ -33,6 +33,7 @@ export class ChatUi {
     this.helplineClosed = false; // outside hours: "connected" says "you can still write"
     this.problemKey = null;
     this.labels = new Map(); // sender id → the label their profile event gave
+    this.interpreters = new Set(); // sender ids the signed commits name as interpreters
     this.textarea.addEventListener("input", () => this.composerResize());
   }
 
@@ -191,10 +192,12 @@ export class ChatUi {
 
   /** A line from the page itself (not a message); `afterIntro` puts it right after
    *  the welcome, before the conversation (e.g. "welcome back" above the history). */
-  noticeAdd(key, { afterIntro = false, values = null, id = null } = {}) {
-    const item = element("li", "notice", t(key, values ?? {}));
+  noticeAdd(key, { afterIntro = false, values = null, language = null, id = null } = {}) {
+    const item = element("li", "notice");
     item.dataset.i18n = key;
     if (values) item.dataset.i18nValues = JSON.stringify(values);
+    if (language !== null) item.dataset.i18nLanguage = language; // named in `{language}`
+    item.textContent = t(key, valuesOf(item));
     if (id) item.id = id;
     const intro = this.list.querySelector("#exit-help");
     if (afterIntro && intro) intro.after(item);
@@ -211,17 +214,31 @@ export class ChatUi {
       item.remove();
     }
     this.labels.clear();
+    this.interpreters.clear();
   }
 
+  /** Who wrote: their profile label (or "the team"); an interpreter's role said first. */
   labelFor(sender) {
-    return this.labels.get(sender) ?? t("team");
+    const label = this.labels.get(sender);
+    if (!this.interpreters.has(sender)) return label ?? t("team");
+    return label ? t("interpreter_named", { label }) : t("interpreter");
   }
 
   /** A staff member's profile label: shown on their messages, past ones included. */
   labelSet(sender, label) {
     this.labels.set(sender, label);
+    this.whoRefresh(sender);
+  }
+
+  /** Issue 6: a device the signed commits added as an interpreter. */
+  interpreterSet(sender) {
+    this.interpreters.add(sender);
+    this.whoRefresh(sender);
+  }
+
+  whoRefresh(sender) {
     for (const who of this.list.querySelectorAll("p.who[data-sender]")) {
-      if (who.dataset.sender === sender) who.textContent = label;
+      if (who.dataset.sender === sender) who.textContent = this.labelFor(sender);
     }
   }
 
