@@ -10,9 +10,9 @@
  * @module
  */
 
-import { StaffSession } from "../chat/protocol/staff.js";
 import { CannedPicker } from "./canned-picker.js";
 import { Dashboard } from "./dashboard.js";
+import { staffSessionFor } from "./device.js";
 import { ApiError } from "./http.js";
 import { byId, el, replaceChildren } from "./elements.js";
 import { Inbox } from "./inbox.js";
@@ -61,15 +61,8 @@ export class Workspace {
   }
 
   async start() {
-    this.session = new StaffSession({
-      baseUrl: location.origin,
-      device: {
-        deviceId: this.record.deviceId,
-        kemPair: this.record.kemPair,
-        sigPair: this.record.sigPair,
-        wrapKeys: this.record.wrapKeys ?? [], // issue 7: wrap-keys.js
-        retiredKemPk: this.record.retiredKemPk ?? null,
-      },
+    this.session = staffSessionFor({
+      record: this.record,
       adminFingerprint: this.adminFingerprint,
       label: this.label,
       onMessage: (message) => this.onMessage(message),
