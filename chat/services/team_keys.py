@@ -79,13 +79,9 @@ def team_key_wrap_add(
     destroyed the device deletes the KEM key, and a backup's wraps open no more."""
     if len(ciphertext) != WRAP_LEN:
         raise CertificateInvalid("a team wrap is 113 bytes")
-    device = (
-        Device.objects.select_for_update()
-        .filter(pk=device_id, role=Device.Role.STAFF, state=Device.State.CERTIFIED)
-        .first()
+    device = certified_staff_device_lock(
+        device_id=device_id, refusal="team keys are wrapped only to certified staff devices"
     )
-    if device is None:
-        raise DeviceNotCertified("team keys are wrapped only to certified staff devices")
     team_key = TeamKey.objects.filter(version=version, destroyed_at__isnull=True).first()
     if team_key is None:
         raise TeamKeyUnknown(f"no live team key v{version}")
@@ -102,6 +98,19 @@ def team_key_wrap_add(
         defaults={"ciphertext": ciphertext, "kem_public_key": kem_pk, "created_at": now},
     )
     return wrap
+
+
+def certified_staff_device_lock(*, device_id: str, refusal: str) -> Device:
+    """The certified staff device, locked for the transaction; DeviceNotCertified with
+    ``refusal`` when there is none."""
+    device = (
+        Device.objects.select_for_update()
+        .filter(pk=device_id, role=Device.Role.STAFF, state=Device.State.CERTIFIED)
+        .first()
+    )
+    if device is None:
+        raise DeviceNotCertified(refusal)
+    return device
 
 
 def wrap_key_check(*, device: Device, team_key: TeamKey, kem_pk: bytes) -> None:
@@ -133,13 +142,9 @@ def device_wrap_key_publish(
     """A certified staff device publishes the fresh KEM key the next team key version
     is to be wrapped to, signed by its certified signing key (the coordinator's browser
     checks that signature again before wrapping). Replaces an unused earlier one."""
-    device = (
-        Device.objects.select_for_update()
-        .filter(pk=device_id, role=Device.Role.STAFF, state=Device.State.CERTIFIED)
-        .first()
+    device = certified_staff_device_lock(
+        device_id=device_id, refusal="wrap keys are published by certified staff devices"
     )
-    if device is None:
-        raise DeviceNotCertified("wrap keys are published by certified staff devices")
     try:
         certs.wrap_key_verify(
             device_sig_pk=bytes(device.sig_public_key),

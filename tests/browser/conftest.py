@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.pages import Watched
+
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,6 +79,20 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture
+def watched(browser) -> Iterator[Any]:
+    """Makes `Watched` browsers (tests/browser/pages.py), each closed after the test."""
+    opened: list[Watched] = []
+
+    def make(**options: Any) -> Watched:
+        opened.append(Watched(browser, **options))
+        return opened[-1]
+
+    yield make
+    for each in opened:
+        each.close()
 
 
 # -- a live helpline --------------------------------------------------------------------

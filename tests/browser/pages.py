@@ -48,6 +48,21 @@ def staff_accounts_add(env: dict[str, str], nurse_label: str) -> None:
     authenticators_set(env, ["claire", "nadia"])
 
 
+def fresh_helpline(
+    serve: Any, embedded_env: dict[str, str], tmp_path: Path, nurse_label: str
+) -> Any:
+    """`manage.py serve` on a fresh SQLite database: migrated, claire and nadia
+    (staff_accounts_add), no keys."""
+    env = {
+        **embedded_env,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'helpline.sqlite3'}",
+        "SECRET_KEY": "browser-tests-only-" + "x" * 40,
+    }
+    manage(env, "migrate", "--no-input")
+    staff_accounts_add(env, nurse_label)
+    return serve(env)
+
+
 class Watched:
     """A browser context with one page; records console errors, every websocket frame
     the page sends and every HTTP request body it sends."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,10 @@ from chat.protocol import frames as f
 from tests.browser.pages import (
     PASSPHRASE,
     TIMEOUT_MS,
-    Watched,
     device_fingerprint,
     device_row,
     fingerprint_of,
-    manage,
-    staff_accounts_add,
+    fresh_helpline,
 )
 
 pytestmark = pytest.mark.browser
@@ -54,27 +51,7 @@ NURSE_LINES = [
 @pytest.fixture
 def helpline(serve, embedded_env, tmp_path) -> Any:
     """`manage.py serve` on a fresh SQLite database: migrated, two accounts, no keys."""
-    env = {
-        **embedded_env,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'helpline.sqlite3'}",
-        "SECRET_KEY": "browser-tests-only-" + "x" * 40,
-    }
-    manage(env, "migrate", "--no-input")
-    staff_accounts_add(env, NURSE_LABEL)
-    return serve(env)
-
-
-@pytest.fixture
-def watched(browser) -> Iterator[Any]:
-    opened: list[Watched] = []
-
-    def make(**options: Any) -> Watched:
-        opened.append(Watched(browser, **options))
-        return opened[-1]
-
-    yield make
-    for context in opened:
-        context.close()
+    return fresh_helpline(serve, embedded_env, tmp_path, NURSE_LABEL)
 
 
 # -- the whole path ------------------------------------------------------------------------------

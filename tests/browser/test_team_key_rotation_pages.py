@@ -5,7 +5,6 @@ moves the live conversation to it with a signed epoch when it opens it, and the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,12 +12,10 @@ import pytest
 from chat.client import VisitorClient
 from tests.browser.pages import (
     TIMEOUT_MS,
-    Watched,
     admin_key_create,
     device_certify,
-    manage,
+    fresh_helpline,
     pending_device,
-    staff_accounts_add,
     team_key_create,
 )
 
@@ -29,27 +26,7 @@ TIMEOUT_S = TIMEOUT_MS / 1000
 
 @pytest.fixture
 def helpline(serve, embedded_env, tmp_path) -> Any:
-    env = {
-        **embedded_env,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'helpline.sqlite3'}",
-        "SECRET_KEY": "browser-tests-only-" + "x" * 40,
-    }
-    manage(env, "migrate", "--no-input")
-    staff_accounts_add(env, "Infirmière")
-    return serve(env)
-
-
-@pytest.fixture
-def watched(browser) -> Iterator[Any]:
-    opened: list[Watched] = []
-
-    def make(**options: Any) -> Watched:
-        opened.append(Watched(browser, **options))
-        return opened[-1]
-
-    yield make
-    for context in opened:
-        context.close()
+    return fresh_helpline(serve, embedded_env, tmp_path, "Infirmière")
 
 
 def setup_json(page: Any) -> dict:

@@ -36,10 +36,10 @@ from chat.crypto.messages import Envelope, message_open
 from chat.expiry import conversations_expire
 from chat.models import Conversation, Device, TeamKey
 from chat.parties import STAFF, Party, visitor_party
-from chat.services.commits import commit_submit
 from chat.services.conversations import conversation_open
 from chat.services.envelopes import envelope_submit
 from chat.services.shredding import team_keys_shred
+from tests.chat.conftest import commit_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,17 +113,6 @@ def staff_state(world: World, username: str) -> ConversationState:
     return state
 
 
-def submit(party: Party, signed: commits.SignedCommit, now: datetime) -> None:
-    commit_submit(
-        party=party,
-        conversation_id=signed.commit.conversation_id,
-        commit=signed.commit,
-        signature=signed.signature,
-        wraps=signed.wraps,
-        now=now,
-    )
-
-
 def helpline_with_a_conversation(now: datetime) -> World:
     """Admin key, alice and bob's certified devices, team key v1, and a conversation in
     which the visitor and alice wrote under v1."""
@@ -159,7 +148,7 @@ def helpline_with_a_conversation(now: datetime) -> World:
         visitor_kem_pk=suite1.public_bytes(world.visitor_kem),
         interpreters=[],
     )
-    submit(visitor_party(world.conversation_id), signed, now)
+    commit_signed(visitor_party(world.conversation_id), signed, now)
     world.states = {"visitor": visitor, "alice": staff_state(world, "alice")}
     send(world, "visitor", MESSAGES[0], now)
     send(world, "alice", MESSAGES[1], now)
@@ -189,7 +178,7 @@ def rotate(world: World, now: datetime) -> None:
         team=team_key.announcement(),
         visitor_kem_pk=suite1.public_bytes(world.visitor_kem),
     )
-    submit(Party(kind=STAFF, id=world.devices["alice"].device_id), signed, now)
+    commit_signed(Party(kind=STAFF, id=world.devices["alice"].device_id), signed, now)
     visitor = world.states["visitor"]
     visitor.cert_add(Device.objects.get(pk=world.devices["alice"].device_id).certificate())
     visitor.team_key_add(team_key.announcement())

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import certs, suite1
+from chat.crypto.encoding import b64encode
 from chat.models import Device, TeamKey
 from chat.services.conversations import conversation_open
 from ops import presence, rota_edits, services
@@ -142,6 +143,17 @@ def team_announcement(
         not_after=int(now.timestamp()) + 90 * DAY,
     )
     return team, announcement
+
+
+def announcement_json(announcement: certs.TeamKeyAnnouncement) -> dict:
+    """A team key announcement as the staff API takes it (JSON, bytes in base64)."""
+    return {
+        "suite": announcement.suite,
+        "version": announcement.version,
+        "pk": b64encode(announcement.pk),
+        "not_after": announcement.not_after,
+        "sig": b64encode(announcement.sig),
+    }
 
 
 def team_wrap(team: TeamKeyMade, keys: DeviceKeys) -> bytes:

@@ -15,7 +15,14 @@ from chat.crypto import suite1
 from chat.crypto.encoding import b64decode, b64encode
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
 from ops import services
-from tests.ops.conftest import DAY, TeamKeyMade, cert_for, team_announcement, team_wrap
+from tests.ops.conftest import (
+    DAY,
+    TeamKeyMade,
+    announcement_json,
+    cert_for,
+    team_announcement,
+    team_wrap,
+)
 
 API = "/staff/api"
 NOT_A_POINT = b"\x04" + b"\x01" * 64
@@ -39,16 +46,6 @@ def certify_body(admin: AdminKeys, keys: DeviceKeys, now) -> dict:
     not_after = int(now.timestamp()) + 365 * DAY
     cert = cert_for(admin, device, not_after=not_after)
     return {"not_after": not_after, "signature": b64encode(cert.sig)}
-
-
-def announcement_json(announcement) -> dict:
-    return {
-        "suite": announcement.suite,
-        "version": announcement.version,
-        "pk": b64encode(announcement.pk),
-        "not_after": announcement.not_after,
-        "sig": b64encode(announcement.sig),
-    }
 
 
 def error_of(response) -> str:

@@ -17,21 +17,12 @@ from chat.expiry import conversations_expire
 from ops import campaigns, clock
 from ops.campaigns import campaign_create
 from ops.models import CampaignOpenDay
-from ops.report.figures import Period, report_figures
+from ops.report.figures import FUNNEL_STEPS, Period, report_figures
 from tests.ops.conftest import AT
 from tests.ops.test_activity_counts import DEVICE, LATER, put_outcome, wrote
 
 pytestmark = pytest.mark.django_db
 API = "/staff/api"
-STEPS = (
-    "messages_sent",
-    "opens",
-    "conversations",
-    "visitor_wrote",
-    "staff_answered",
-    "long_conversations",
-    "referrals",
-)
 JUNE = Period(AT.date().replace(day=1), AT.date().replace(day=30))
 
 
@@ -50,7 +41,7 @@ def two_campaigns(db):
 
 def funnel_of(code: str, period: Period = JUNE) -> tuple:
     steps = report_figures(period).funnel[code]
-    return tuple(steps[step] for step in STEPS)
+    return tuple(steps[step] for step in FUNNEL_STEPS)
 
 
 def test_each_open_of_a_link_is_counted_for_its_campaign_and_day(client, two_campaigns):

@@ -14,7 +14,7 @@ from chat.crypto import certs, suite1
 from chat.crypto.encoding import b64encode
 from chat.models import Device, TeamKeyWrap
 from ops import services
-from tests.ops.conftest import TeamKeyMade, team_announcement
+from tests.ops.conftest import TeamKeyMade, announcement_json, team_announcement
 
 API = "/staff/api"
 
@@ -149,13 +149,3 @@ def test_revoking_a_holder_tells_the_dashboards_rotation_is_due(coordinator, hol
     events = json.loads(json.dumps(told))
     assert [message["event"] for _, message in events] == ["team_key.rotation_due"]
     assert events[0][1]["data"] == {"reasons": ["device_revoked"]}
-
-
-def announcement_json(announcement) -> dict:
-    return {
-        "suite": announcement.suite,
-        "version": announcement.version,
-        "pk": b64encode(announcement.pk),
-        "not_after": announcement.not_after,
-        "sig": b64encode(announcement.sig),
-    }

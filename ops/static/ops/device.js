@@ -13,6 +13,7 @@ import {
   keyId,
   publicBytes,
 } from "../chat/crypto/index.js";
+import { StaffSession } from "../chat/protocol/staff.js";
 import { fromWireForm } from "../chat/protocol/wire.js";
 import { deviceRecordGet, deviceRecordPut } from "./device-store.js";
 import { api } from "./http.js";
@@ -102,4 +103,25 @@ export async function deviceStatus(deviceId) {
   const adminKey = adminKeyDecode(data.admin_key);
   delete data.admin_key;
   return { ...fromWireForm(data), adminKey };
+}
+
+/**
+ * A StaffSession (chat/static/chat/protocol/staff.js) for this device's record, on this
+ * page's origin; `callbacks` are the session's `on…` handlers. A staff device brings its
+ * wrap keys (issue 7, wrap-keys.js); an interpreter's record has none.
+ */
+export function staffSessionFor({ record, adminFingerprint, label, ...callbacks }) {
+  return new StaffSession({
+    baseUrl: location.origin,
+    device: {
+      deviceId: record.deviceId,
+      kemPair: record.kemPair,
+      sigPair: record.sigPair,
+      wrapKeys: record.wrapKeys ?? [],
+      retiredKemPk: record.retiredKemPk ?? null,
+    },
+    adminFingerprint,
+    label,
+    ...callbacks,
+  });
 }

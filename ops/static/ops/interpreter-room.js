@@ -8,10 +8,10 @@
  */
 
 import { ServerRefused } from "../chat/protocol/connection.js";
-import { StaffSession } from "../chat/protocol/staff.js";
-import { systemLine } from "./interpreter-desk.js";
-import { ApiError, api } from "./http.js";
+import { staffSessionFor } from "./device.js";
 import { byId, el, replaceChildren, showOnly } from "./elements.js";
+import { ApiError, api } from "./http.js";
+import { systemLine } from "./interpreter-desk.js";
 import { t } from "./strings.js";
 import { capitalised, clockText, languageName } from "./time-text.js";
 
@@ -39,13 +39,8 @@ export class InterpreterRoom {
   }
 
   async start() {
-    this.session = new StaffSession({
-      baseUrl: location.origin,
-      device: {
-        deviceId: this.record.deviceId,
-        kemPair: this.record.kemPair,
-        sigPair: this.record.sigPair,
-      },
+    this.session = staffSessionFor({
+      record: this.record,
       adminFingerprint: this.adminFingerprint,
       label: this.label,
       onMessage: (message) => this.onMessage(message),

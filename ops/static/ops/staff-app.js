@@ -121,7 +121,6 @@ async function bootOnce(statusLine) {
     label,
     adminFingerprint: record.adminFingerprint,
     onFatal: fail,
-    role,
   });
   showOnly(GATES, null);
   workspace.onKeysDestroyed = () => boot(); // the keys to delete come with the device's status

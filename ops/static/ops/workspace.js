@@ -10,9 +10,9 @@
  * @module
  */
 
-import { StaffSession } from "../chat/protocol/staff.js";
 import { CannedPicker } from "./canned-picker.js";
 import { Dashboard } from "./dashboard.js";
+import { staffSessionFor } from "./device.js";
 import { ApiError } from "./http.js";
 import { byId, el, replaceChildren } from "./elements.js";
 import { Inbox } from "./inbox.js";
@@ -43,8 +43,7 @@ function clock(seconds) {
 }
 
 export class Workspace {
-  constructor({ owner, record, label, adminFingerprint, onFatal, role = "staff" }) {
-    this.role = role;
+  constructor({ owner, record, label, adminFingerprint, onFatal }) {
     this.record = record;
     this.label = label;
     this.adminFingerprint = adminFingerprint;
@@ -62,15 +61,8 @@ export class Workspace {
   }
 
   async start() {
-    this.session = new StaffSession({
-      baseUrl: location.origin,
-      device: {
-        deviceId: this.record.deviceId,
-        kemPair: this.record.kemPair,
-        sigPair: this.record.sigPair,
-        wrapKeys: this.record.wrapKeys ?? [], // issue 7: wrap-keys.js
-        retiredKemPk: this.record.retiredKemPk ?? null,
-      },
+    this.session = staffSessionFor({
+      record: this.record,
       adminFingerprint: this.adminFingerprint,
       label: this.label,
       onMessage: (message) => this.onMessage(message),
@@ -86,7 +78,6 @@ export class Workspace {
     this.dashboard.start();
     byId("workspace").hidden = false;
     await this.session.start();
-    if (this.role === "interpreter") return; // invited into conversations, never routed
     // The list first (it knows when conversations were opened), then the dashboard.
     await this.listRefresh();
     await this.dashboard.load();
@@ -111,15 +102,14 @@ export class Workspace {
 
   /** Handlers are assigned, not added: a workspace started again replaces them. */
   bind() {
-    // Interpreters do not answer with the helpline's templates (the API refuses them).
-    if (this.role !== "interpreter" && !this.picker) {
+    if (!this.picker) {
       this.picker = new CannedPicker({
         input: byId("composer-text"),
         conversation: () => this.selected,
         nextOpening: () => this.dashboard.state.nextOpening,
       });
     }
-    if (this.role !== "interpreter" && !this.outcome) {
+    if (!this.outcome) {
       this.outcome = new OutcomeForm({
         mayEdit: (id) => {
           const state = this.dashboard.state;
@@ -165,7 +155,7 @@ export class Workspace {
     if (status === "open") {
       // After a reconnection, events may have been missed: the dashboard loads again
       // (once, not on a timer), and conversations opened meanwhile are in the list.
-      if (this.wasOpen && this.role !== "interpreter") {
+      if (this.wasOpen) {
         this.listRefreshSoon();
         this.dashboard
           .load()
@@ -306,7 +296,6 @@ export class Workspace {
   /** Issue 7: a conversation whose current epoch is under an older team key moves to
    * the newest one with a `rekey` epoch made here (StaffSession.rotateEpoch). */
   async rekeyWhenDue(conversationId, lastOrder) {
-    if (this.role === "interpreter") return;
     await this.session.caughtUp(conversationId, lastOrder);
     await this.session.rotateEpoch(conversationId);
   }

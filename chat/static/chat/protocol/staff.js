@@ -201,48 +201,22 @@ export class StaffSession extends Session {
   }
 
   /**
-   * Move the conversation to the newest team key version (protocol.md §5.5): the next
-   * epoch, reason `rekey`, wrapped to that version, the visitor and the current epoch's
-   * interpreters. Resolves to its order, or null when nothing was due or another device
-   * made the next epoch first (then this one is dropped; the backlog brings theirs).
+   * Move the conversation to the newest team key version (issue 7, protocol.md §5.5):
+   * the next epoch, reason `rekey`, wrapped to that version, the visitor and the current
+   * epoch's interpreters (epochMake). Resolves to the new epoch, or null when nothing was
+   * due or another device made the next epoch first (then this one is dropped; the
+   * backlog brings theirs).
    */
   async rotateEpoch(conversationId) {
     if (!this.rotationDue(conversationId)) return null;
-    const { state } = this.conversations.get(conversationId);
-    const epoch = state.currentEpoch;
-    const { commit } = state.commits.get(epoch);
-    const interpreters = commit.members
-      .filter((member) => member.kind === "device")
-      .map((member) => ({
-        deviceId: member.id,
-        kemPk: state.deviceCerts.get(member.id).kem_pk,
-        label: member.label,
-      }));
-    const signed = await state.epochCreate({
+    const interpreters = this.commitCurrent(conversationId)
+      .members.filter((member) => member.kind === "device")
+      .map((member) => ({ deviceId: member.id, label: member.label }));
+    return this.epochMake(conversationId, {
       reason: "rekey",
-      team: this.announcements.get(this.newestTeamVersion()),
-      visitorKemPk: state.visitorKemPk,
       interpreters,
+      team: this.announcements.get(this.newestTeamVersion()),
     });
-    try {
-      const ack = await this.requestReliably({
-        type: "commit.submit",
-        conversation_id: conversationId,
-        commit: signed.commit,
-        signature: signed.signature,
-        wraps: signed.wraps,
-      });
-      this.inbox.put({ type: "own", conversation_id: conversationId, order: ack.order });
-      return ack.order;
-    } catch (error) {
-      // Forget our epoch unless another device's commit has taken its place meanwhile.
-      if (state.commits.get(epoch + 1)?.commit === signed.commit) {
-        state.commits.delete(epoch + 1);
-        state.secrets.delete(epoch + 1);
-      }
-      if (error?.code === "epoch_conflict") return null;
-      throw error;
-    }
   }
 
   /** Stop following a conversation. */
@@ -278,13 +252,15 @@ export class StaffSession extends Session {
   }
 
   /**
-   * Make the conversation's next epoch (issue 6): wrapped to the current team key, the
-   * visitor and `interpreters` (`[{deviceId, label}]`, each checked against a
-   * certificate of role `interpreter` that verifies under the admin key). `reason` is
-   * `member_add` or `member_remove`. Resolves to the new epoch, or null when another
-   * device's commit won the race (`epoch_conflict`: ours is forgotten).
+   * Make the conversation's next epoch and submit it (protocol.md §5.5): wrapped to
+   * `team` (a team key announcement; by default the newest current one this device
+   * holds), the visitor and `interpreters` (`[{deviceId, label}]`, each checked against
+   * a certificate of role `interpreter` that verifies under the admin key). `reason` is
+   * `member_add` or `member_remove` (issue 6), or `rekey` (rotateEpoch). Resolves to the
+   * new epoch, or null when another device's commit won the race (`epoch_conflict`:
+   * ours is forgotten). `onCommit` hears of it as of any other commit applied.
    */
-  async epochMake(conversationId, { reason, interpreters = [] }) {
+  async epochMake(conversationId, { reason, interpreters = [], team = null }) {
     await this.epochReady(conversationId);
     const { state } = this.conversations.get(conversationId);
     await this.certsEnsure(state, interpreters.map((member) => member.deviceId));
@@ -299,7 +275,7 @@ export class StaffSession extends Session {
     const previous = state.commits.get(state.currentEpoch)?.commit ?? null;
     const signed = await state.epochCreate({
       reason,
-      team: this.noteTeamKey(),
+      team: team ?? this.noteTeamKey(),
       visitorKemPk: state.visitorKemPk,
       interpreters: recipients,
     });
