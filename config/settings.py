@@ -454,6 +454,9 @@ CHAT_STAFF_DEVICE_BOUND = "ops.auth.sessions.staff_socket_device_bound"
 # ... and an epoch that lets interpreter devices read is written to the audit log.
 CHAT_INTERPRETERS_IN_EPOCH_HOOK = "audit.services.interpreters_in_epoch"
 CHAT_CONVERSATIONS_DELETED_HOOK = "audit.services.conversations_deleted"
+# ... and so are a team key version destroyed and a device's published wrap key (issue 7).
+CHAT_TEAM_KEY_DESTROYED_HOOK = "audit.services.team_key_destroyed"
+CHAT_WRAP_KEY_PUBLISHED_HOOK = "audit.services.wrap_key_published"
 # Issue 6: an interpreter device may be in a conversation's epochs (and read it) only
 # while a request for it was accepted and has not ended (ops/interpreting.py).
 CHAT_INTERPRETER_ADMITTED_HOOK = "ops.interpreting.services.interpreter_admitted"

@@ -18,6 +18,7 @@ from chat.errors import (
     TeamKeyVersionConflict,
     WrapKeyRefused,
 )
+from chat.hooks import hook
 from chat.models import Device, TeamKey, TeamKeyWrap
 
 WRAP_LEN = 113
@@ -155,4 +156,7 @@ def device_wrap_key_publish(
     device.next_wrap_public_key = kem_pk
     device.next_wrap_signature = signature
     device.save(update_fields=["next_wrap_public_key", "next_wrap_signature"])
+    published_hook = hook("CHAT_WRAP_KEY_PUBLISHED_HOOK")
+    if published_hook is not None:  # the audit log, in this transaction
+        published_hook(device=device, key_id=suite1.key_id(kem_pk).hex())
     return device
