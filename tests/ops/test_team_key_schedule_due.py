@@ -6,9 +6,11 @@ on the next runs nor from a second worker, and again for the next version."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from chat.models import TeamKey
 from ops import services
@@ -88,3 +90,21 @@ def test_the_periodic_job_is_scheduled_and_reads_the_clock(team_key, told, monke
     monkeypatch.setattr("django.utils.timezone.now", lambda: due_of(1))
     services.team_key_schedule_due_job()
     assert events_of(told) == [("team_key.rotation_due", {"reasons": ["schedule"]})]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_running_at_the_same_moment_tell_once(team_key, told):
+    team_key()
+    due = due_of(1)
+
+    def run(_: int) -> list[str]:
+        try:
+            return services.team_key_schedule_due_tell(now=due)
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(run, range(8)))
+    assert sorted(results) == [[]] * 7 + [["schedule"]]
+    assert len(told) == 1
