@@ -9,8 +9,9 @@ not, counted or not: it reveals no code and no limit. What it does not count:
 
 - a request a browser marks as coming from another site (`Sec-Fetch-Site`, `Origin`):
   another web page cannot make its visitors' browsers inflate the count;
-- beyond WIDGET_LINK_OPENS_PER_MINUTE per process, all codes together (a token bucket
-  in this process's memory: a burst costs no database write);
+- beyond WIDGET_LINK_OPENS_PER_MINUTE per process, all codes together, known or not (a
+  token bucket in this process's memory: a burst costs no database read or write; it
+  can use up the budget, and real opens then go uncounted for a minute);
 - beyond HELPLINE_CAMPAIGN_OPENS_PER_DAY for one campaign on one day (ops/campaigns.py:
   the ceiling holds across every process).
 
