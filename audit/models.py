@@ -25,6 +25,11 @@ class Action(models.TextChoices):
     ADMIN_KEY_REPLACED = "admin_key.replaced", _("admin key replaced")
     TEAM_KEY_PUBLISHED = "team_key.published", _("team key published")
     TEAM_KEY_WRAP_ADDED = "team_key.wrap_added", _("team key given to a device")
+    TEAM_KEY_DESTROYED = "team_key.destroyed", _("team key destroyed")
+    WRAP_KEY_PUBLISHED = (
+        "device.wrap_key_published",
+        _("device published its key for the next team key"),
+    )
     INTERPRETER_JOINED = "interpreter.joined", _("interpreter joined a conversation")
     INTERPRETER_LEFT = "interpreter.left", _("interpreter left a conversation")
     INTERPRETER_REQUESTED = "interpreter.requested", _("interpreter requested")

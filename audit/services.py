@@ -106,3 +106,28 @@ def conversations_deleted(*, count: int, reason: str) -> None:
         target=reason,
         details={"count": count},
     )
+
+
+def team_key_destroyed(*, version: int, wraps: int) -> None:
+    """settings.CHAT_TEAM_KEY_DESTROYED_HOOK: the helpline destroyed a team key version
+    (crypto-shredding, by the periodic job or `helpline_keys shred`, inside its
+    transaction): which version, and how many device wraps went with it."""
+    audit_record(
+        actor=None,
+        action=Action.TEAM_KEY_DESTROYED,
+        target=f"version {version}",
+        details={"wraps": wraps},
+    )
+
+
+def wrap_key_published(*, device: Any, key_id: str) -> None:
+    """settings.CHAT_WRAP_KEY_PUBLISHED_HOOK: a staff device published the KEM key the
+    next team key version is to be wrapped to (its browser, or `helpline_keys
+    publish-wrap-key` with its key file): by the device's owner; the key's id, a hash of
+    a public key, lets a later rotation be matched to it."""
+    audit_record(
+        actor=device.user,
+        action=Action.WRAP_KEY_PUBLISHED,
+        target=str(device.pk),
+        details={"key_id": key_id},
+    )

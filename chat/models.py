@@ -99,6 +99,9 @@ class TeamKey(models.Model):
     signature = models.BinaryField(max_length=64)
     created_at = models.DateTimeField()
     destroyed_at = models.DateTimeField(null=True, blank=True)
+    # When the dashboards were told this version is due for rotation on schedule: once
+    # per version, claimed by one conditional UPDATE (team_key_schedule_due_claim).
+    schedule_due_told_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"team key v{self.version}"

@@ -454,17 +454,24 @@ CHAT_STAFF_DEVICE_BOUND = "ops.auth.sessions.staff_socket_device_bound"
 # ... and an epoch that lets interpreter devices read is written to the audit log.
 CHAT_INTERPRETERS_IN_EPOCH_HOOK = "audit.services.interpreters_in_epoch"
 CHAT_CONVERSATIONS_DELETED_HOOK = "audit.services.conversations_deleted"
+# ... and so are a team key version destroyed and a device's published wrap key (issue 7).
+CHAT_TEAM_KEY_DESTROYED_HOOK = "audit.services.team_key_destroyed"
+CHAT_WRAP_KEY_PUBLISHED_HOOK = "audit.services.wrap_key_published"
 # Issue 6: an interpreter device may be in a conversation's epochs (and read it) only
 # while a request for it was accepted and has not ended (ops/interpreting.py).
 CHAT_INTERPRETER_ADMITTED_HOOK = "ops.interpreting.services.interpreter_admitted"
 # Issue 7: before a conversation is deleted (expiry, or the visitor's "delete now"), the
 # staff side adds it to the anonymous daily counts and tells the dashboards.
 CHAT_CONVERSATIONS_DELETING_HOOK = "ops.activity.counts.conversations_deleting"
-# Issue 8: the chat link page tells the staff side a known campaign's link was opened
-# (a counter per campaign and day, ops/campaigns.py); empty: nothing is counted.
+# Issue 8: the chat page's script (POST /c/<code>/opened) tells the staff side a known
+# campaign's link was opened (a counter per campaign and day, ops/campaigns.py); empty:
+# nothing is counted.
 WIDGET_LINK_OPENED_HOOK = "ops.campaigns.campaign_link_opened"
 # The funnel's "conversation went on": at least this many text messages, both sides.
 HELPLINE_LONG_CONVERSATION = env_int("HELPLINE_LONG_CONVERSATION", 10, minimum=2)
+# Issue 8: the most opens of one campaign's link counted on one day, across every
+# process (ops/campaigns.py): forged opens can skew the funnel by this much at most.
+HELPLINE_CAMPAIGN_OPENS_PER_DAY = env_int("HELPLINE_CAMPAIGN_OPENS_PER_DAY", 500, minimum=1)
 CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
 
 # Routing (ops/README.md): give a new conversation (and a waiting one when a shift opens,
@@ -488,6 +495,8 @@ PERIODIC_JOBS = [
     ("chat.expiry.expiry_job", 60),
     # Issue 7: destroy old team key versions no conversation uses any more.
     ("chat.services.shredding.team_key_shred_job", 300),
+    # ... and tell the dashboards once when the team key is due for rotation on schedule.
+    ("ops.services.team_key_schedule_due_job", 300),
     # Shift opened / reminder / ended: status to visitors, hand-over (ops/jobs.py).
     ("ops.jobs.shifts_job", 30),
     # Audit entries past AUDIT_RETENTION_DAYS; expired staff sessions (issue 10).
@@ -505,6 +514,9 @@ WIDGET_PARTNER_ORIGINS = env_list("WIDGET_PARTNER_ORIGINS", [])
 # Where quick exit lands (after /bye clears the site's data): a harmless public page
 # that says nothing about the helpline to whoever looks at the phone next.
 WIDGET_EXIT_URL = env_str("WIDGET_EXIT_URL", "https://meteofrance.com/")
+# Issue 8: link opens the chat page's script reports (widget/link_opens.py), all codes
+# together, per process: beyond this a burst costs no database write and counts nothing.
+WIDGET_LINK_OPENS_PER_MINUTE = env_int("WIDGET_LINK_OPENS_PER_MINUTE", 60, minimum=1)
 # Partner sites load embed.js from another origin, which the default
 # `Cross-Origin-Resource-Policy: same-origin` would block: see widget/static_headers.py.
 # (Imported here, not at the top, to keep this block in one place; the module imports

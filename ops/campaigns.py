@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -59,15 +60,21 @@ def campaign_sent_record(*, campaign: Campaign, messages_sent: int) -> Campaign:
 
 def campaign_link_opened(*, code: str, day: date) -> None:
     """settings.WIDGET_LINK_OPENED_HOOK: one more open of a known campaign's link on
-    this day. One UPDATE adds one whatever the number of processes; the row is made by
+    this day, up to HELPLINE_CAMPAIGN_OPENS_PER_DAY (what forged opens can add at most).
+    One conditional UPDATE adds one whatever the number of processes; the row is made by
     the first open of the day (a second maker loses the unique race and updates)."""
     if not campaign_code_known(code):
         return
     rows = CampaignOpenDay.objects.filter(campaign_code=code, day=day)
-    if rows.update(opens=F("opens") + 1):
+    below_ceiling = rows.filter(opens__lt=settings.HELPLINE_CAMPAIGN_OPENS_PER_DAY)
+    if below_ceiling.update(opens=F("opens") + 1):
         return
-    try:
-        with transaction.atomic():
-            CampaignOpenDay.objects.create(campaign_code=code, day=day, opens=1)
-    except IntegrityError:
-        rows.update(opens=F("opens") + 1)
+    if not rows.exists():  # at the ceiling, or the day's first open
+        try:
+            with transaction.atomic():
+                CampaignOpenDay.objects.create(campaign_code=code, day=day, opens=1)
+            return
+        except IntegrityError:
+            pass
+    # Another process made the row since our UPDATE: ours counts on it, ceiling kept.
+    below_ceiling.update(opens=F("opens") + 1)

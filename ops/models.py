@@ -71,7 +71,8 @@ class Campaign(models.Model):
 
 class CampaignOpenDay(models.Model):
     """How many times a campaign's link was opened on a day (the helpline's local
-    date). A counter, incremented by one UPDATE: no IP, no cookie, no time finer than
+    date), as the chat page's script reports it (a link preview's fetch counts
+    nothing). A counter, incremented by one UPDATE: no IP, no cookie, no time finer than
     the day — a reload counts again, so these are opens, not people."""
 
     campaign_code = models.CharField(max_length=32)

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from chat import selectors as chat_selectors
 from chat.crypto.certs import TeamKeyAnnouncement
@@ -17,7 +18,11 @@ from chat.errors import TeamKeyVersionConflict
 from chat.events import Event, events_publish_on_commit
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
 from chat.services.devices import admin_key_set, device_register
-from chat.services.team_keys import team_key_publish, team_key_wrap_add
+from chat.services.team_keys import (
+    team_key_publish,
+    team_key_schedule_due_claim,
+    team_key_wrap_add,
+)
 from ops import selectors, staff_events
 from ops.errors import (
     AdminKeyExists,
@@ -148,6 +153,22 @@ def team_key_rotation_due_tell(*, now: datetime) -> list[str]:
     if reasons:
         events_publish_on_commit([staff_events.team_key_rotation_due(reasons)])
     return reasons
+
+
+@transaction.atomic
+def team_key_schedule_due_tell(*, now: datetime) -> list[str]:
+    """The periodic job's part (issue 7): tell the dashboards once, when the current
+    team key becomes due for rotation on schedule, so that a coordinator who is on line
+    is alerted without opening the setup page. The mark and the event commit together:
+    a run that fails tells on the next one."""
+    if not team_key_schedule_due_claim(now=now):
+        return []
+    return team_key_rotation_due_tell(now=now)
+
+
+def team_key_schedule_due_job() -> None:
+    """settings.PERIODIC_JOBS: see team_key_schedule_due_tell."""
+    team_key_schedule_due_tell(now=timezone.now())
 
 
 @transaction.atomic

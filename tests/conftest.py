@@ -143,3 +143,13 @@ def force_login_passes_both_factors(monkeypatch: pytest.MonkeyPatch) -> None:
         two_factor_session(self, user)
 
     monkeypatch.setattr(ClientMixin, "force_login", force_login)
+
+
+@pytest.fixture
+def link_opens_fresh() -> Iterator[None]:
+    """The per-process budget of counted link opens (widget/link_opens.py), full."""
+    from widget.link_opens import link_opens_buckets
+
+    link_opens_buckets.buckets.clear()
+    yield
+    link_opens_buckets.buckets.clear()

@@ -26,6 +26,7 @@ PUBLIC = {
     "widget:chat",
     "widget:embed",
     "widget:bye",
+    "widget:opened",  # POST only, empty; 204 whatever the code (issue 8)
     "staff_auth:security-txt",
 }
 # The only route any partner site may frame.

@@ -9,19 +9,26 @@ does only when the visitor ticks "keep this conversation on this phone".
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors
 from chat.crypto import suite1
 from chat.services.conversations import campaign_code_accepted
 from widget.languages import WIDGET_LANGUAGES, language_negotiate
+from widget.link_opens import link_open_admit, link_open_same_origin
 from widget.modules import page_modules
 from widget.partners import partner_origins
 
@@ -48,19 +55,10 @@ def campaign_for(code: str | None) -> str | None:
     return campaign_code_accepted(code) or None
 
 
-def link_opened(campaign: str | None) -> None:
-    """Issue 8: tell the staff side a campaign's link was opened (a counter per
-    campaign and day: nothing about who opened it)."""
-    hook = settings.WIDGET_LINK_OPENED_HOOK
-    if campaign and hook:
-        import_string(hook)(code=campaign, day=timezone.localdate())
-
-
 def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> HttpResponse:
     language = language_negotiate(request)
     fingerprint = helpline_fingerprint()
     campaign = campaign_for(code)
-    link_opened(campaign)
     config = {
         "base_url": f"{request.scheme}://{request.get_host()}",
         "admin_fingerprint": fingerprint,
@@ -121,6 +119,25 @@ def chat_embed(request: HttpRequest, code: str) -> HttpResponse:
         response.frame_ancestors = " ".join(origins)
     else:
         response["X-Frame-Options"] = "DENY"
+    return response
+
+
+@csrf_exempt
+@require_POST
+def link_opened(request: HttpRequest, code: str) -> HttpResponse:
+    """`POST /c/<code>/opened`, empty: the chat page's script ran in a browser, so the
+    link was opened by a person, not fetched for a preview (widget/link_opens.py). 204
+    whatever the code; no cookie (no session, no CSRF token: nothing to protect here)."""
+    if request.body:
+        return HttpResponseBadRequest()
+    hook = settings.WIDGET_LINK_OPENED_HOOK
+    # The cheap checks first: a burst past the budget costs no database read either.
+    if hook and link_open_same_origin(request) and link_open_admit():
+        campaign = campaign_for(code)
+        if campaign:
+            import_string(hook)(code=campaign, day=timezone.localdate())
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from chat import selectors
 from chat.crypto import suite1
 from chat.events import STAFF_GROUP, Event, events_publish_on_commit
+from chat.hooks import hook
 from chat.models import Device, TeamKey, TeamKeyWrap
 
 
@@ -38,6 +39,9 @@ def team_key_destroy_if_unused(*, version: int, now: datetime) -> bool:
         TeamKeyWrap.objects.filter(team_key=team_key).delete()
         team_key.destroyed_at = now
         team_key.save(update_fields=["destroyed_at"])
+        destroyed_hook = hook("CHAT_TEAM_KEY_DESTROYED_HOOK")
+        if destroyed_hook is not None:  # the audit log, in this transaction
+            destroyed_hook(version=version, wraps=len(wraps))
         events_publish_on_commit([team_key_destroyed_event(version)])
     return True
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
@@ -18,6 +19,7 @@ from chat.errors import (
     TeamKeyVersionConflict,
     WrapKeyRefused,
 )
+from chat.hooks import hook
 from chat.models import Device, TeamKey, TeamKeyWrap
 
 WRAP_LEN = 113
@@ -160,4 +162,23 @@ def device_wrap_key_publish(
     device.next_wrap_public_key = kem_pk
     device.next_wrap_signature = signature
     device.save(update_fields=["next_wrap_public_key", "next_wrap_signature"])
+    published_hook = hook("CHAT_WRAP_KEY_PUBLISHED_HOOK")
+    if published_hook is not None:  # the audit log, in this transaction
+        published_hook(device=device, key_id=suite1.key_id(kem_pk).hex())
     return device
+
+
+def team_key_schedule_due_claim(*, now: datetime) -> bool:
+    """Whether the current team key has just become due for rotation on schedule
+    (CHAT_TEAM_KEY_ROTATION_DAYS after it was made, not a second before) and nobody
+    said so yet. True once per version, whatever the number of workers: the first
+    conditional UPDATE marks it, the others change no row."""
+    current = selectors.team_key_current(now=now)
+    if current is None:
+        return False
+    made_before = now - timedelta(days=settings.CHAT_TEAM_KEY_ROTATION_DAYS)
+    return bool(
+        TeamKey.objects.filter(
+            pk=current.pk, created_at__lte=made_before, schedule_due_told_at__isnull=True
+        ).update(schedule_due_told_at=now)
+    )

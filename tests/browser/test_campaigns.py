@@ -1,6 +1,7 @@
 """Campaigns and the activity report in a real Chromium (issue 8): the coordinator
 creates a campaign and downloads its QR code, which decodes back to the chat link; a
-visitor opens that link on a phone and writes, staff answer, the outreach worker's count
+link preview's fetch of that link counts nothing, a visitor opens it on a phone (one
+open, counted by the page's script) and writes, staff answer, the outreach worker's count
 and a referral are recorded; the report shows the funnel step by step. Screenshots of
 the report over the demo's seeded year and of a sticker sheet go to
 tests/browser/screenshots/.
@@ -11,6 +12,7 @@ test_visitor_widget.py."""
 from __future__ import annotations
 
 import re
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,13 @@ def outcome_set(page: Any, conversation_id: str) -> None:
     assert status == 200
 
 
+def link_preview_fetch(link: str) -> int:
+    """What WhatsApp, Telegram or Signal do to show a link's preview: a GET, no script."""
+    request = urllib.request.Request(link, headers={"User-Agent": "WhatsApp/2.24.1 A"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return response.status
+
+
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
@@ -130,7 +139,9 @@ def test_a_campaign_from_its_qr_code_to_the_report(
     section.get_by_role("button", name="Save the count").click()
     coordinator.wait_for_load_state()
 
-    # A visitor scans the code and writes; staff answer.
+    # The link, sent in a messaging app, is fetched for its preview: no script runs,
+    # so no open is counted. Then a visitor scans the code and writes; staff answer.
+    assert link_preview_fetch(decoded[0]) == 200
     staff = staff_connect(widget_helpline, background)
     try:
         visitor = phone.new_page()
@@ -146,6 +157,7 @@ def test_a_campaign_from_its_qr_code_to_the_report(
 
     coordinator.goto(f"{url}/staff/report/")
     row = funnel_row(coordinator, "Grindr, Saturday night")
+    # One link opened: the browser's page, not the preview's fetch.
     assert [row[step] for step in FUNNEL] == ["12", "1", "1", "1", "1", "0", "1"]
     assert row["return rate"] == "8 %"  # 1 of 12
     assert coordinator.locator("#chart-funnel title").text_content() == "The funnel, step by step"

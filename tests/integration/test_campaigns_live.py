@@ -1,8 +1,10 @@
 """Campaign counts on the live stack (issue 8): two Daphne workers on PostgreSQL and
-Redis. Opens of a campaign's link, hitting both workers at once, are all counted (one
-UPDATE per open, the day's row made once); conversations opened from that campaign on
-either worker are counted by the report, before and after `chat_expire` (a separate
-process), and after expiry nothing in the database names them."""
+Redis. Fetching a campaign's link (what a messaging app does for a preview) counts
+nothing; the opens the chat page's script reports, hitting both workers at once, are
+all counted (one UPDATE per open, the day's row made once); conversations opened from
+that campaign on either worker are counted by the report, before and after
+`chat_expire` (a separate process), and after expiry nothing in the database names
+them."""
 
 from __future__ import annotations
 
@@ -37,9 +39,25 @@ def campaign_make(stack) -> None:
     )
 
 
-def link_open(url: str) -> int:
+def link_fetch(url: str) -> int:
+    """A link preview bot: GET, no script."""
     with urllib.request.urlopen(f"{url}/c/{CODE}", timeout=30) as response:  # noqa: S310
         return response.status
+
+
+def link_opened(url: str) -> int:
+    """What widget/link-opened.js sends once per page load: an empty POST."""
+    request = urllib.request.Request(  # noqa: S310
+        f"{url}/c/{CODE}/opened", data=b"", method="POST", headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return response.status
+
+
+def opens_counted(stack) -> list[tuple]:
+    return stack.sql(
+        "SELECT sum(opens), count(*) FROM ops_campaignopenday WHERE campaign_code = %s", [CODE]
+    )
 
 
 def funnel(stack) -> dict:
@@ -52,12 +70,12 @@ async def test_opens_and_conversations_on_two_workers_are_counted_and_survive_ex
 ):
     campaign_make(live_stack)
     urls = live_stack.urls
+    spread = [urls[i % 2] for i in range(OPENS)]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(link_open, [urls[i % 2] for i in range(OPENS)]))
-    assert statuses == [200] * OPENS
-    assert live_stack.sql(
-        "SELECT sum(opens), count(*) FROM ops_campaignopenday WHERE campaign_code = %s", [CODE]
-    ) == [(OPENS, 1)]
+        assert list(pool.map(link_fetch, spread)) == [200] * OPENS
+        assert opens_counted(live_stack) == [(None, 0)]
+        assert list(pool.map(link_opened, spread)) == [204] * OPENS
+    assert opens_counted(live_stack) == [(OPENS, 1)]
 
     visitors = [
         VisitorClient([url], admin_fingerprint=admin_fingerprint, campaign=CODE) for url in urls

@@ -1,8 +1,9 @@
 """The anonymous funnel per campaign (issue 8): link opens counted per campaign and day
-at /c/<code> (no cookie, no address), conversations started, written, answered, gone on,
-referred — read for the report from the live tables and from the daily counts, each
-conversation once, before and after expiry; and after expiry nothing in the database
-ties a count to a conversation."""
+when the chat page's script reports one (a GET of /c/<code>, as a link preview makes,
+counts nothing; no cookie, no address; a daily ceiling), conversations started,
+written, answered, gone on, referred — read for the report from the live tables and
+from the daily counts, each conversation once, before and after expiry; and after
+expiry nothing in the database ties a count to a conversation."""
 
 from __future__ import annotations
 
@@ -44,16 +45,47 @@ def funnel_of(code: str, period: Period = JUNE) -> tuple:
     return tuple(steps[step] for step in FUNNEL_STEPS)
 
 
-def test_each_open_of_a_link_is_counted_for_its_campaign_and_day(client, two_campaigns):
+def opened(client, code: str):
+    """What the chat page's script sends once per page load (widget/link-opened.js)."""
+    return client.post(
+        f"/c/{code}/opened", data=b"", content_type="", headers={"Sec-Fetch-Site": "same-origin"}
+    )
+
+
+def opens() -> list[tuple]:
+    return sorted(CampaignOpenDay.objects.values_list("campaign_code", "day", "opens"))
+
+
+def test_fetching_the_link_counts_nothing_as_a_preview_bot_runs_no_script(
+    client, two_campaigns, link_opens_fresh
+):
+    for path in ("/c/GRINDR01", "/c/GRINDR01", "/c/STICKER1/embed"):
+        assert client.get(path, headers={"User-Agent": "WhatsApp/2.23"}).status_code == 200
+    assert opens() == []
+
+
+def test_each_page_script_open_is_counted_for_its_campaign_and_day(
+    client, two_campaigns, link_opens_fresh
+):
     for _ in range(3):
-        client.get("/c/GRINDR01")
-    response = client.get("/c/STICKER1/embed")
-    client.get("/c/UNKNOWN9")
-    client.get("/c/")
+        opened(client, "GRINDR01")
+    response = opened(client, "STICKER1")
+    unknown = opened(client, "UNKNOWN9")
     today = timezone.localdate()
-    rows = sorted(CampaignOpenDay.objects.values_list("campaign_code", "day", "opens"))
-    assert rows == [("GRINDR01", today, 3), ("STICKER1", today, 1)]
-    assert not response.cookies  # nothing set on the visitor's phone by counting
+    assert opens() == [("GRINDR01", today, 3), ("STICKER1", today, 1)]
+    assert (response.status_code, unknown.status_code) == (204, 204)  # a code is not revealed
+    assert not response.cookies and not unknown.cookies  # nothing set on the visitor's phone
+
+
+def test_a_campaign_counts_at_most_the_daily_ceiling_and_again_the_next_day(
+    two_campaigns, settings
+):
+    settings.HELPLINE_CAMPAIGN_OPENS_PER_DAY = 2
+    day = AT.date()
+    for _ in range(5):
+        campaigns.campaign_link_opened(code="GRINDR01", day=day)
+    campaigns.campaign_link_opened(code="GRINDR01", day=day + timedelta(days=1))
+    assert opens() == [("GRINDR01", day, 2), ("GRINDR01", day + timedelta(days=1), 1)]
 
 
 def test_an_open_row_holds_a_code_a_day_and_a_number_only():

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from audit.models import Action, AuditEntry
 from chat.client.keys import AdminKeys
 from chat.crypto import certs, suite1
 from chat.crypto.encoding import b64encode
@@ -48,6 +49,8 @@ def test_a_device_publishes_its_signed_wrap_key(nurse, holder):
     assert response.status_code == 200
     assert response.json()["wrap_key_waiting"] is True
     assert response.json()["retired_wrap_key_ids"] == []
+    entry = AuditEntry.objects.get(action=Action.WRAP_KEY_PUBLISHED)
+    assert (entry.actor_name, entry.target) == (nurse.user.username, holder.device_id)
 
 
 def test_nobody_publishes_a_wrap_key_for_someone_elses_device(coordinator, holder):
@@ -55,6 +58,7 @@ def test_nobody_publishes_a_wrap_key_for_someone_elses_device(coordinator, holde
     response = post(coordinator.client, f"/devices/{holder.device_id}/wrap-key", body)
     assert response.status_code == 404
     assert Device.objects.get(pk=holder.device_id).next_wrap_public_key is None
+    assert not AuditEntry.objects.filter(action=Action.WRAP_KEY_PUBLISHED).exists()
 
 
 def test_a_wrap_key_signed_by_another_key_is_refused(nurse, holder):

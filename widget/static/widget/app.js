@@ -12,6 +12,7 @@ import { ChatUi } from "./ui.js";
 import { stateForget, stateLoad, stateSave, storageWipe } from "./store.js";
 import { parentChannel } from "./parent.js";
 import { returnCodeOffer, returnCodeWire } from "./return-code.js";
+import { linkOpenedTell } from "./link-opened.js";
 
 const config = JSON.parse(document.getElementById("widget-config").textContent);
 const ui = new ChatUi(document);
@@ -20,6 +21,7 @@ const helpline = new HelplineNotice(ui.list, {
   announce: (text) => ui.announce(text),
 });
 const parent = parentChannel(config);
+linkOpenedTell(config);
 
 const EXIT_ESCAPE_WINDOW_MS = 1500;
 const EXIT_WIPE_WAIT_MS = 1000;
