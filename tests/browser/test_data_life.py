@@ -166,6 +166,10 @@ def test_delete_now_removes_the_conversation_for_the_staff_too(
         "La personne a supprimé cette conversation. Il n’en reste rien sur le serveur."
     )
     assert nurse.locator("#messages li.message").count() == 0
+    # Nothing left to act on: no close button, no route line, no notes or outcome form.
+    assert nurse.locator("#conversation-close").is_hidden()
+    assert nurse.locator("#conversation-route").inner_text() == ""
+    assert nurse.locator("#outcome").is_hidden()
     screenshot(nurse, "data-life-deleted.png")
 
     # Writing again starts a new conversation, waiting in the nurse's queue.

@@ -412,10 +412,29 @@ export class Workspace {
     replaceChildren(messages, items);
     byId("composer-text").disabled = conversation.state === "closed";
     byId("composer-send").disabled = conversation.state === "closed";
-    this.dashboard.renderConversationTools(conversation.id);
-    this.interpreters.render(conversation);
-    this.outcome?.render(conversation.id);
+    this.renderTools(conversation);
     if (scroll || nearBottom) messages.scrollTop = messages.scrollHeight;
+  }
+
+  /** The header actions, notes, interpreter panel and outcome form: none for a
+   * conversation that is gone (deleted or expired), there is nothing left to act on. */
+  renderTools(conversation) {
+    const gone = Boolean(conversation.gone);
+    for (const id of ["notes", "outcome"]) {
+      const part = document.getElementById(id);
+      if (part) part.hidden = gone;
+    }
+    if (!gone) {
+      this.dashboard.renderConversationTools(conversation.id);
+      this.interpreters.render(conversation);
+      this.outcome?.render(conversation.id);
+      return;
+    }
+    for (const id of ["conversation-claim", "conversation-transfer", "conversation-close"]) {
+      byId(id).hidden = true;
+    }
+    byId("interpreter-panel").hidden = true;
+    byId("conversation-route").textContent = "";
   }
 
   /** Re-render once per animation frame, however many messages a backlog brings. */
