@@ -23,6 +23,7 @@ from tests.browser.test_visitor_widget import (  # noqa: F401 — fixtures, used
     TIMEOUT_MS,
     chat_open,
     conversation_follow,
+    own_mark,
     phone,
     staff_answer,
     staff_connect,
@@ -146,7 +147,9 @@ def test_a_campaign_from_its_qr_code_to_the_report(
     try:
         visitor = phone.new_page()
         chat_open(visitor, decoded[0])
-        type_and_send(visitor, "Hello, can I get PrEP without papers?")
+        question = "Hello, can I get PrEP without papers?"
+        type_and_send(visitor, question)
+        own_mark(visitor, question, "sent")  # the conversation exists once it is stored
         conversation_id = background.run(conversation_follow(staff))
         assert background.run(staff.receive(timeout=20)).text.startswith("Hello")
         background.run(staff_answer(staff, conversation_id, "Yes, you can. Where are you?"))

@@ -272,7 +272,8 @@ def test_a_stored_visitor_state_resumes_the_conversation(js_visitor, python_staf
         {"text": "Avant de fermer l'onglet", "mine": True, "order": 2},
         {"text": "Je suis là.", "mine": False, "order": 3},
     ]
-    assert replay["sameConversation"] and replay["extractable"] is False
+    # Extractable since issue 7: a return code seals them (docs/protocol.md §10).
+    assert replay["sameConversation"] and replay["extractable"] is True
     assert page.evaluate("visitor.sendText('De retour')") == 4
     assert background.run(python_staff.receive()).text == "De retour"
     no_errors(page)
