@@ -200,7 +200,10 @@ def test_js_visitor_opens_lazily_and_talks_with_python_staff(
     assert page.evaluate("window.statuses") == ["connecting", "open"]
     no_errors(page)
     assert python_staff.failures == []
+    # The heartbeat's pings may come first on a slow machine; what matters is the order
+    # of the frames that open the conversation.
     types = [json.loads(frame)["type"] for frame in sent_frames]
+    types = [kind for kind in types if kind != "ping"]
     assert types[:3] == ["conversation.open", "commit.submit", "envelope.send"]
     assert not any(word in frame for frame in sent_frames for word in ("Bună", "ajutor"))
 
