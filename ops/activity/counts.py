@@ -75,18 +75,13 @@ def long_conversations(conversation_ids: list) -> set:
     )
 
 
-def activity_add(row_key: dict, increments: Counter) -> None:
-    """Add to one row, creating it if needed; safe when several workers add at once
-    (the unique constraint makes the second creator fetch the first one's row)."""
-    row, _ = ActivityDay.objects.get_or_create(**row_key)
-    ActivityDay.objects.filter(pk=row.pk).update(
+def counts_add(model, row_key: dict, increments: Counter) -> None:
+    """Add to one row of ``model``, creating it if needed; safe when several workers add
+    at once (the unique constraint makes the second creator fetch the first one's row)."""
+    row, _ = model.objects.get_or_create(**row_key)
+    model.objects.filter(pk=row.pk).update(
         **{name: F(name) + count for name, count in increments.items()}
     )
-
-
-def topic_add(row_key: dict, count: int) -> None:
-    row, _ = ActivityTopic.objects.get_or_create(**row_key)
-    ActivityTopic.objects.filter(pk=row.pk).update(conversations=F("conversations") + count)
 
 
 def conversations_tally(conversation_ids: list, *, reason: str = "") -> tuple[dict, Counter]:
@@ -141,10 +136,10 @@ def conversations_count(*, conversation_ids: list, reason: str) -> None:
     with transaction.atomic():
         for (day, campaign, language, outcome), counts in sorted(rows.items()):
             key = {"day": day, "campaign_code": campaign, "language": language}
-            activity_add({**key, "outcome": outcome}, counts)
+            counts_add(ActivityDay, {**key, "outcome": outcome}, counts)
         for (day, campaign, language, topic), count in sorted(topics.items()):
             key = {"day": day, "campaign_code": campaign, "language": language}
-            topic_add({**key, "topic": topic}, count)
+            counts_add(ActivityTopic, {**key, "topic": topic}, Counter(conversations=count))
 
 
 def conversations_deleting(*, conversation_ids: list, reason: str, now: datetime) -> list[Event]:
