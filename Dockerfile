@@ -20,6 +20,10 @@ RUN uv sync --frozen --no-dev --no-cache
 
 COPY . .
 
+# The static files are collected here, hashed and compressed (gzip and brotli): every
+# process of this image serves them so (config/settings.py, STATIC_COLLECTED).
+ENV STATIC_COLLECTED=true
+
 # collectstatic needs settings, and settings want a secret key; this one exists only for
 # the duration of this command and is never used to sign anything.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
@@ -31,8 +35,9 @@ USER helpline
 
 EXPOSE 8000
 
-# The Host header must be one of ALLOWED_HOSTS: docker-compose.yml allows `localhost`.
+# Liveness (/livez): the process answers. Not /healthz (readiness): a worker whose
+# database is away is not helped by a restart; Caddy stops sending it requests instead.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'Host': 'localhost'}), timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000/livez', headers={'Host': 'localhost'}), timeout=4)"]
 
 CMD ["python", "manage.py", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -18,9 +18,12 @@ sync: | $(filter $(UV_TOOL),$(UV))
 	$(UV) sync --frozen
 
 # Embedded default: SQLite under var/, in-memory channel layer, periodic jobs in-process.
-# DATABASE_URL / REDIS_URL from the environment are respected if set.
+# DATABASE_URL / REDIS_URL from the environment are respected if set. Static files are
+# collected (hashed, compressed) as in production: a change to one needs a new `make run`.
+run: export STATIC_COLLECTED = true
 run: sync
 	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) demo_seed
 	$(MANAGE) serve --jobs --host 127.0.0.1 --port 8000
 
@@ -59,7 +62,7 @@ test: export SECRET_KEY ?= test-only-never-used-outside-make-test
 test: sync
 	@$(UV) run --no-sync python -c "$$SERVICES_CHECK"
 	$(MANAGE) makemigrations --check --dry-run
-	$(UV) run --no-sync pytest
+	$(UV) run --no-sync pytest --durations=20
 
 # Unit tests on the embedded default: no PostgreSQL, no Redis, no browser.
 test-sqlite: sync

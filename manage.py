@@ -9,6 +9,11 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if sys.argv[1:2] == ["serve"]:
+        # Before Django loads the daphne app, which makes Daphne's loop (chat/eventloop.py).
+        from chat.eventloop import uvloop_install
+
+        uvloop_install()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -40,6 +40,11 @@ class Action(models.TextChoices):
     EXPORT_MADE = "export.made", _("export made")
     CONVERSATION_BLOCKED = "conversation.blocked", _("conversation blocked")
     CONVERSATION_DELETED = "conversation.deleted", _("conversation deleted")
+    CANNED_CHANGED = "canned.changed", _("canned reply written, changed or deleted")
+    CANNED_REVIEWED = "canned.reviewed", _("canned reply marked reviewed")
+    CANNED_REVIEW_WITHDRAWN = "canned.review_withdrawn", _("canned reply review withdrawn")
+    SELFHELP_CHANGED = "selfhelp.changed", _("self-help page changed")
+    SELFHELP_IMPORTED = "selfhelp.imported", _("self-help pages imported")
 
 
 class AuditEntry(models.Model):

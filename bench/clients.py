@@ -29,11 +29,12 @@ import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from chat.client.keys import DeviceKeys
+from chat.client.open_pow import pow_solve
 from chat.client.state import ConversationState
 from chat.crypto import messages, suite1
+from chat.crypto.certs import device_auth_message
+from chat.crypto.keys import DeviceKeys
 from chat.protocol import frames as f
-from chat.services.devices import device_auth_message
 
 TEXT = "Bonjour, je voudrais parler à quelqu'un ce soir, c'est possible ?".encode()
 SETUP_CONCURRENCY = 32
@@ -86,6 +87,7 @@ class Socket:
         self._waiting: dict[str, _Waiter] = {}
         self._reader: asyncio.Task | None = None
         self._refs = 0
+        self.open_challenge: asyncio.Future | None = None  # visitors: the first one
 
     async def open(self, *, read_first: bool = True) -> str | None:
         """Connect; return the first frame (``hello``) if the server sends one."""
@@ -111,7 +113,9 @@ class Socket:
                 if frame.order > self.last_order and frame.type in ("envelope", "commit"):
                     self.last_order = frame.order
                 waiter = self._waiting.get(frame.ref) if frame.ref else None
-                if waiter is not None and (
+                if frame.type == "open.challenge":
+                    self.challenge_keep(raw)
+                elif waiter is not None and (
                     waiter.until in (None, frame.type) or frame.type == "error"
                 ):
                     del self._waiting[frame.ref]
@@ -126,6 +130,17 @@ class Socket:
                 if not waiter.future.done():
                     waiter.future.set_exception(SetupFailed("socket closed"))
             self._waiting.clear()
+
+    def challenge_keep(self, raw: str) -> None:
+        if self.open_challenge is None or self.open_challenge.done():
+            self.open_challenge = asyncio.get_running_loop().create_future()
+        self.open_challenge.set_result(typed_decoder.decode(raw))
+
+    async def open_pow(self) -> f.OpenPow:
+        """The first `open.challenge`, solved (the bench runs at the lowest price)."""
+        while self.open_challenge is None:
+            await asyncio.sleep(0.01)
+        return pow_solve(await asyncio.wait_for(self.open_challenge, 60))
 
     async def request(self, frame: f.ClientFrame, *, until: str | None = None, timeout: float = 60):
         """Send with a fresh ref; return the typed answer (``until``: wait for that type)."""
@@ -312,6 +327,7 @@ async def visitor_open(url: str, sink: Sink, url_index: int = 0) -> Visitor:
                 campaign=None,
                 visitor_kem_pk=suite1.public_bytes(kem),
                 visitor_sig_pk=suite1.public_bytes(sig),
+                pow=await socket.open_pow(),
             )
         )
         state = ConversationState(

@@ -1,5 +1,10 @@
 """``--profile``: py-spy samples a SUT worker during the W3 steps of the first round.
 
+On-CPU only (no ``--idle``): a sample is taken of a thread that is running, so the
+shares say where CPU goes, not where threads wait (over wall time, on a loaded machine,
+a waiting thread blames ``untilConcludes``). Beside it, ``threads_cpu`` reads each
+thread's CPU from /proc over the same window (``thread_cpu_read`` before and after).
+
 The raw (collapsed) stacks go to ``bench/results/<run>-<system>-<rate>.txt`` (flamegraph.pl
 or speedscope read them); ``summary`` ranks functions by the share of samples they
 appear in (inclusive) and are on top of (self), which is what the report quotes.
@@ -7,6 +12,7 @@ appear in (inclusive) and are on top of (self), which is what the report quotes.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -28,8 +34,7 @@ def py_spy() -> str | None:
 
 
 def record(pid: int, seconds: float, output: Path) -> subprocess.Popen | None:
-    """Sample every thread of ``pid`` (idle ones too: a thread waiting on PostgreSQL
-    is where the time goes) without stopping it."""
+    """Sample the running threads of ``pid`` (on-CPU) without stopping it."""
     binary = py_spy()
     if binary is None:
         return None
@@ -44,7 +49,6 @@ def record(pid: int, seconds: float, output: Path) -> subprocess.Popen | None:
             "--rate",
             "200",
             "--nonblocking",
-            "--idle",
             "--threads",
             "--format",
             "raw",
@@ -54,6 +58,34 @@ def record(pid: int, seconds: float, output: Path) -> subprocess.Popen | None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def thread_cpu_read(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of each thread of ``pid`` from /proc/<pid>/task/*/stat,
+    by "main" (the event loop's thread) or "<comm> <tid>" (Python 3.11 does not name
+    its OS threads: the ORM pool's, asgiref's and the jobs' threads are told by tid)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds: Counter = Counter()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread ended
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        name = "main" if task.name == str(pid) else f"{name} {task.name}"
+        seconds[name] += (int(fields[11]) + int(fields[12])) / ticks
+    return dict(seconds)
+
+
+def thread_cpu_delta(before: dict[str, float], after: dict[str, float], window: float) -> list:
+    """[(thread name, CPU seconds, share of one core over ``window``)], largest first."""
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    return [
+        (name, round(value, 3), round(value / window, 3) if window else None)
+        for name, value in sorted(used.items(), key=lambda item: -item[1])
+        if value > 0
+    ]
 
 
 def summary(path: Path, top: int = 15) -> dict:

@@ -29,7 +29,7 @@ from bench.report import report_print
 from bench.stack import BASE_DIR, BENCH_RATE, Stack, nofile_raise
 from bench.workloads import Context, w1_idle, w2_ramp, w3_rates, w4_storm, w5_expiry
 from chat.client.http import staff_login
-from chat.client.keys import DeviceKeys
+from chat.crypto.keys import DeviceKeys
 
 RESULTS_DIR = BASE_DIR / "bench" / "results"
 SYSTEMS = ["B0", "B1-pubsub×1", "B1-pubsub×2", "B1-core×1", "SUT×1", "SUT×2"]
@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
             "CHAT_RATE_PER_SECOND": BENCH_RATE,
             "CHAT_RATE_BURST": BENCH_RATE,
             "CHAT_OPENS_PER_MINUTE": BENCH_RATE,
+            "CHAT_OPEN_POW_NUMBER": "1",
+            "CHAT_SOCKETS_PER_TOKEN": BENCH_RATE,
             "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "600 (default)"),
             "CHAT_DB_THREADS": os.environ.get("CHAT_DB_THREADS", "8 (default)"),
         },

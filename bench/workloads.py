@@ -200,12 +200,18 @@ async def w3_rates(
         sampler = output = None
         if ctx.profile_dir is not None and system.startswith("SUT"):
             output = ctx.profile_dir / f"profile-{system}-{rate:.0f}.txt"
-            sampler = profile.record(ctx.stack.server_processes(system)[0].pid, duration, output)
+            pid = ctx.stack.server_processes(system)[0].pid
+            threads_before, started = profile.thread_cpu_read(pid), time.perf_counter()
+            sampler = profile.record(pid, duration, output)
         result = await run_step(fleet.lanes, step, ctx.tracker, meter, seed=int(rate) + 7)
         if sampler is not None:
+            threads_cpu = profile.thread_cpu_delta(
+                threads_before, profile.thread_cpu_read(pid), time.perf_counter() - started
+            )
             await asyncio.to_thread(sampler.wait, 60)
+            result["profile"] = {"threads_cpu": threads_cpu}
             if output.exists():
-                result["profile"] = {"file": output.name, **profile.summary(output)}
+                result["profile"] |= {"file": output.name, **profile.summary(output)}
         results.append(result)
         await asyncio.sleep(0.5)
     return results
@@ -340,6 +346,26 @@ async def w4_storm(
 # -- W5 expiry -------------------------------------------------------------------------
 
 
+W5_LIVE_MAX_SECONDS = 120
+
+
+def columns_unfilled_check(db: psycopg.Connection, table: str, columns: str) -> None:
+    """Django's defaults live in Python, not in the schema: a column a later migration adds
+    NOT NULL must be named here, or COPY fails half-way through a long run. Say which."""
+    named = {column.strip().strip('"') for column in columns.split(",")}
+    required = {
+        name
+        for (name,) in db.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
+            " AND table_schema = current_schema() AND is_nullable = 'NO'"
+            " AND column_default IS NULL AND is_identity = 'NO'",
+            [table],
+        )
+    }
+    if missing := sorted(required - named):
+        raise RuntimeError(f"W5's loader does not fill {table}: {', '.join(missing)}")
+
+
 def expired_load(database_url: str, envelopes: int, per_conversation: int, idle_days: int) -> dict:
     """COPY expired conversations in (each with a participant, an epoch-0 commit with two
     wraps, and ``per_conversation`` envelopes of the usual size)."""
@@ -352,6 +378,7 @@ def expired_load(database_url: str, envelopes: int, per_conversation: int, idle_
         first_commit = db.execute("SELECT coalesce(max(id), 0) + 1 FROM chat_commit").fetchone()[0]
 
         def copy(table: str, columns: str, types: list[str], rows) -> None:
+            columns_unfilled_check(db, table, columns)
             statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
             with db.cursor().copy(statement) as copier:
                 copier.set_types(types)
@@ -362,7 +389,7 @@ def expired_load(database_url: str, envelopes: int, per_conversation: int, idle_
             "chat_conversation",
             "id, token_hash, campaign_code, language, state, visitor_kem_public_key, "
             "visitor_sig_public_key, current_epoch, current_commit_hash, epoch_started_at, "
-            "last_order, created_at, last_activity_at",
+            "epochs_closed_through, last_order, created_at, last_activity_at",
             [
                 "uuid",
                 "bytea",
@@ -374,6 +401,7 @@ def expired_load(database_url: str, envelopes: int, per_conversation: int, idle_
                 "int4",
                 "bytea",
                 "timestamptz",
+                "int4",
                 "int8",
                 "timestamptz",
                 "timestamptz",
@@ -390,6 +418,7 @@ def expired_load(database_url: str, envelopes: int, per_conversation: int, idle_
                     0,
                     sig[:32],
                     old,
+                    -1,
                     per_conversation + 1,
                     old,
                     old,
@@ -485,7 +514,11 @@ async def w5_expiry(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    step = Step(rate=rate, duration=3600, drain=drain, wants_ack=True)
+    # Every envelope of a step is sealed before it starts, on the load generator's loop:
+    # an hour of them (180,000 at 50 sends/s) kept the loop busy for longer than the job
+    # and its sockets unanswered to the server's pings (the 2026-12-07 quick run sent one
+    # message "during" the job). Two minutes of traffic at most; a longer job outlasts it.
+    step = Step(rate=rate, duration=W5_LIVE_MAX_SECONDS, drain=drain, wants_ack=True)
     during_task = asyncio.create_task(run_step(fleet.lanes, step, ctx.tracker, meter, stop=stop))
     output, _ = await job.communicate()
     stop.set()

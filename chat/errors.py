@@ -8,6 +8,15 @@ class ChatError(Exception):
     """A domain action was refused; nothing was stored."""
 
 
+class QuotaExceeded(ChatError):
+    """Issue 15: a visitor's conversation wrote its bytes for the day, or the database
+    reached CHAT_DATABASE_MAX_BYTES; ``retry_after_ms`` says when to try again."""
+
+    def __init__(self, message: str, *, retry_after_ms: int) -> None:
+        super().__init__(message)
+        self.retry_after_ms = retry_after_ms
+
+
 class Unauthorized(ChatError):
     """Wrong conversation token or device signature (never says which part was wrong)."""
 

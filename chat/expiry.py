@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from chat.events import events_publish_on_commit
@@ -96,7 +96,40 @@ def expiry_preview(*, now: datetime) -> dict[str, int]:
     }
 
 
+def empty_conversations() -> Q:
+    """Issue 15: conversations whose visitor has not written (no envelope of theirs)."""
+    return ~Exists(Envelope.objects.filter(conversation=OuterRef("pk"), sender="visitor"))
+
+
+def empty_conversations_delete(*, now: datetime, batch: int = BATCH) -> int:
+    """Issue 15: a conversation opened CHAT_EMPTY_CONVERSATION_MINUTES ago whose visitor
+    never wrote is deleted. It never reached the queue, the counts or staff (the route is
+    made by the first message, ops/routing.py), so it is not counted either: an open
+    flood leaves nothing behind. Its sockets are told (`expiry`): the widget starts a
+    fresh one without a word."""
+    limit = now - timedelta(minutes=settings.CHAT_EMPTY_CONVERSATION_MINUTES)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Conversation.objects.select_for_update(skip_locked=True)
+                .filter(empty_conversations(), created_at__lt=limit)
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                return deleted
+            events = conversations_delete_locked(
+                ids=ids, reason=Reason.EXPIRY, now=now, counted=False
+            )
+            events_publish_on_commit(events)
+        deleted += len(ids)
+
+
 def expiry_job() -> None:
-    deleted = conversations_expire(now=timezone.now())
+    now = timezone.now()
+    deleted = conversations_expire(now=now)
     if deleted:
         logger.info("expired %d conversations", deleted)
+    empty = empty_conversations_delete(now=now)
+    if empty:
+        logger.info("deleted %d conversations whose visitor never wrote", empty)

@@ -20,6 +20,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.utils.module_loading import import_string
 
+from chat import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -64,15 +66,21 @@ def job_run(job: Job) -> bool:
     may hold data that must not reach the logs.
     """
     connections_close_stale()
+    label = metrics.job_label(job.name)
+    started = time.monotonic()
     try:
         job.function()
     except Exception as error:
         logger.error("Job %s failed: %s: %s", job.name, type(error).__name__, error)
+        metrics.JOB_RUNS.labels(label, "failed").inc()
         return False
     finally:
         # The job may have left a broken or expired connection behind; don't let the next
         # job (or the next run, a minute later) inherit it.
         connections_close_stale()
+        metrics.JOB_SECONDS.labels(label).observe(time.monotonic() - started)
+    metrics.JOB_RUNS.labels(label, "ok").inc()
+    metrics.JOB_LAST_SUCCESS.labels(label).set_to_current_time()
     return True
 
 

@@ -13,9 +13,9 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 
 from chat import selectors
-from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import certs, suite1
 from chat.crypto.errors import CryptoError
+from chat.crypto.keys import AdminKeys, DeviceKeys
 from chat.models import Device, TeamKey
 from chat.services.devices import admin_key_set, device_certify, device_register
 from chat.services.team_keys import (
@@ -117,7 +117,9 @@ def team_keys_rewrap(*, holder: DeviceKeys, device_id: str, now: datetime) -> in
         kem_pk = wrap_target(target)
         if wrap is None or team_key.pk not in lacking or kem_pk is None:
             continue
-        team = holder.team_wrap_open(wrap, team_key.announcement())
+        team = holder.team_wrap_open(
+            bytes(wrap.ciphertext), team_key.announcement(), kem_pk=bytes(wrap.kem_public_key)
+        )
         sealed = certs.team_wrap_seal(
             team_key=team, version=team_key.version, device_id=str(target.pk), device_kem_pk=kem_pk
         )

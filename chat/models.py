@@ -290,3 +290,20 @@ class ReturnCode(models.Model):
 
     def __str__(self) -> str:
         return f"return code of {self.conversation_id}"
+
+
+class Notice(models.Model):
+    """A security decision for open sockets: a device revoked, a session ended, an
+    interpreter's part ended, a conversation blocked (chat/notices.py). The channel
+    layer's fan-out of it may be lost (Redis down); every `serve` process reads these
+    rows too, so the sockets it concerns close anyway. Kept for an hour.
+
+    ``group`` is the channel layer group the decision was sent to (a device id, a hash of
+    a session key, a conversation id: nothing about a visitor), ``message`` the event."""
+
+    group = models.CharField(max_length=100)
+    message = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"notice {self.pk} to {self.group}"

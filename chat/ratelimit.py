@@ -31,6 +31,49 @@ class TokenBucket:
         return max(1, math.ceil((1 - self.tokens) / self.rate * 1000))
 
 
+class RefusalWindow:
+    """How a socket's frames were answered over the last ``window`` seconds, in
+    one-second slots: a flood is a socket whose refused frames reached ``minimum`` and
+    ``percent`` of all its frames. A count of refusals in a row never got there: each
+    token the bucket refilled let one frame through and started the count again."""
+
+    def __init__(
+        self,
+        *,
+        window: int,
+        minimum: int,
+        percent: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window = window
+        self.minimum = minimum
+        self.percent = percent
+        self.clock = clock
+        # second → [frames, refused]
+        self.slots: dict[int, list[int]] = {}
+
+    def record(self, *, refused: bool, counted: bool = False) -> None:
+        """One more frame, refused or not; ``counted``: a frame already recorded as
+        accepted when it was queued, refused by its handler (one frame, not two)."""
+        second = int(self.clock())
+        slot = self.slots.get(second)
+        if slot is None:
+            for old in [s for s in self.slots if s <= second - self.window]:
+                del self.slots[old]
+            slot = self.slots[second] = [0, 0]
+        slot[0] += int(not counted)
+        slot[1] += int(refused)
+
+    def flooding(self) -> bool:
+        since = int(self.clock()) - self.window
+        frames = refused = 0
+        for second, (count, refusals) in self.slots.items():
+            if second > since:
+                frames += count
+                refused += refusals
+        return refused >= self.minimum and refused * 100 >= frames * self.percent
+
+
 # -- issue 10: limits that several sockets share, in this process's memory only ----------
 # Nothing is stored about who writes: a conversation id (random, already in memory for
 # the sockets that follow it) and counts. Each `serve` process keeps its own, so with N
@@ -70,10 +113,6 @@ class SharedBuckets:
 
 # Frames that write in a conversation, per conversation (CHAT_CONVERSATION_RATE_*).
 conversation_buckets = SharedBuckets()
-# New conversations opened through this process, all visitors together
-# (CHAT_OPENS_PER_MINUTE): a flood of openings fills neither the database nor the queue.
-opens_buckets = SharedBuckets()
-OPENS_KEY = "opens"
 
 
 def conversation_frame_admit(conversation_id: str) -> int | None:
@@ -86,8 +125,16 @@ def conversation_frame_admit(conversation_id: str) -> int | None:
     )
 
 
-def conversation_open_admit() -> int | None:
+# Issue 15: messages a visitor sends in its conversation (CHAT_VISITOR_MESSAGES_*), close
+# to human typing, all its sockets together; under the frames' bucket above.
+visitor_message_buckets = SharedBuckets()
+
+
+def visitor_message_admit(conversation_id: str) -> int | None:
     from django.conf import settings
 
-    per_minute = settings.CHAT_OPENS_PER_MINUTE
-    return opens_buckets.take(OPENS_KEY, rate=per_minute / 60, burst=per_minute)
+    return visitor_message_buckets.take(
+        conversation_id,
+        rate=settings.CHAT_VISITOR_MESSAGES_PER_MINUTE / 60,
+        burst=settings.CHAT_VISITOR_MESSAGES_BURST,
+    )

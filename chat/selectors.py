@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from chat.crypto.commits import Commit as CommitObject
 from chat.crypto.commits import Wrap as WrapObject
 from chat.crypto.messages import Envelope as EnvelopeObject
 from chat.crypto.suite1 import key_id
+from chat.hooks import hook
 from chat.models import AdminKey, Commit, Conversation, Device, Envelope, TeamKey, TeamKeyWrap, Wrap
 from chat.parties import Party
 
 BACKLOG_PAGE = 500
+# What a commit counts for in a backlog page's bytes (its body and up to 16 wraps).
+COMMIT_BYTES = 4096
 
 
 def admin_key_current() -> AdminKey | None:
@@ -32,10 +36,11 @@ def team_key_current(*, now: datetime) -> TeamKey | None:
     )
 
 
-def team_keys_for_device(device: Device) -> list[tuple[TeamKey, bytes | None]]:
+def team_keys_for_device(device: Device) -> list[tuple[TeamKey, TeamKeyWrap | None]]:
+    """Every live team key version, with this device's wrap of it (or None)."""
     keys = list(TeamKey.objects.filter(destroyed_at__isnull=True).order_by("version"))
     wraps = {
-        wrap.team_key_id: bytes(wrap.ciphertext)
+        wrap.team_key_id: wrap
         for wrap in TeamKeyWrap.objects.filter(device=device, team_key__in=keys)
     }
     return [(key, wraps.get(key.pk)) for key in keys]
@@ -83,6 +88,25 @@ def team_key_usage() -> dict[int, int]:
     return usage
 
 
+def device_certified(*, device_id: str, user_id: int, now: datetime) -> bool:
+    """Whether this device of this person may be used now: certified, not revoked, its
+    certificate not expired."""
+    return Device.objects.filter(
+        pk=device_id, user_id=user_id, state=Device.State.CERTIFIED, cert_not_after__gt=now
+    ).exists()
+
+
+def conversation_standing(*, conversation_id: str, token_hash: bytes) -> str:
+    """``"open"`` while this token still opens the conversation; ``"blocked"`` when staff
+    blocked it (its token hash was replaced); ``"gone"`` once deleted or expired."""
+    stored = (
+        Conversation.objects.filter(pk=conversation_id).values_list("token_hash", flat=True).first()
+    )
+    if stored is None:
+        return "gone"
+    return "open" if bytes(stored) == token_hash else "blocked"
+
+
 def conversation_by_token_hash(token_hash: bytes) -> Conversation | None:
     return Conversation.objects.filter(token_hash=token_hash).first()
 
@@ -112,8 +136,6 @@ def party_may_read(party: Party, conversation_id: str) -> bool:
     if not interpreter_epochs(conversation_id=conversation_id, device_id=party.id):
         return False
     # Issue 6: and only while the staff side says they are in it (not after they left).
-    from chat.services.commits import interpreter_admitted
-
     return interpreter_admitted(
         conversation_id=conversation_id, device_id=party.id, now=timezone.now()
     )
@@ -159,19 +181,71 @@ def envelope_object(row: Envelope, conversation_id: str) -> EnvelopeObject:
     )
 
 
-def backlog_page(
-    *, party: Party, conversation_id: str, after: int, limit: int = BACKLOG_PAGE
-) -> list[BacklogCommit | BacklogEnvelope]:
-    """Commits and envelopes with order > after, in order, at most ``limit``.
+@dataclass(frozen=True)
+class BacklogPage:
+    items: list[BacklogCommit | BacklogEnvelope]
+    # Whether items after these were left for the next `sync` (`sync.done`'s `more`).
+    more: bool
 
-    An interpreter gets only the epochs that list it: old epoch secrets are never
-    wrapped to a later joiner, and the server does not hand over their ciphertext either.
-    """
-    epoch_filter = Q()
-    if party.is_interpreter:
-        epoch_filter = Q(
-            epoch__in=interpreter_epochs(conversation_id=conversation_id, device_id=party.id)
+
+def backlog_epoch_filter(party: Party, conversation_id: str) -> Q:
+    """An interpreter gets only the epochs that list it: old epoch secrets are never
+    wrapped to a later joiner, and the server does not hand over their ciphertext either."""
+    if not party.is_interpreter:
+        return Q()
+    return Q(epoch__in=interpreter_epochs(conversation_id=conversation_id, device_id=party.id))
+
+
+def backlog_next(
+    *, party: Party, conversation_id: str, after: int, max_bytes: int, limit: int = BACKLOG_PAGE
+) -> BacklogPage:
+    """The next page of a backlog: the items after ``after``, in order, while their
+    stored bytes stay within ``max_bytes`` (always at least one) and their count within
+    ``limit``. Sizes are read first (PostgreSQL knows a bytea's length without reading
+    it), so a conversation of large messages is never loaded whole."""
+    epoch_filter = backlog_epoch_filter(party, conversation_id)
+    sizes = list(
+        Envelope.objects.filter(epoch_filter, conversation_id=conversation_id, order__gt=after)
+        .order_by("order")
+        .annotate(size=Length("ciphertext"))
+        .values_list("order", "size")[: limit + 1]
+    )
+    sizes += [
+        (order, COMMIT_BYTES)
+        for order in Commit.objects.filter(
+            epoch_filter, conversation_id=conversation_id, order__gt=after
         )
+        .order_by("order")
+        .values_list("order", flat=True)[: limit + 1]
+    ]
+    sizes.sort()
+    taken, total = 0, 0
+    for _order, size in sizes[:limit]:
+        if taken and total + size > max_bytes:
+            break
+        taken += 1
+        total += size
+    if not taken:
+        return BacklogPage(items=[], more=False)
+    items = backlog_page(
+        party=party, conversation_id=conversation_id, after=after, upto=sizes[taken - 1][0]
+    )
+    return BacklogPage(items=items, more=taken < len(sizes))
+
+
+def backlog_page(
+    *,
+    party: Party,
+    conversation_id: str,
+    after: int,
+    limit: int = BACKLOG_PAGE,
+    upto: int | None = None,
+) -> list[BacklogCommit | BacklogEnvelope]:
+    """Commits and envelopes with after < order (≤ ``upto``), in order, at most ``limit``
+    (an interpreter's only of its epochs, ``backlog_epoch_filter``)."""
+    epoch_filter = backlog_epoch_filter(party, conversation_id)
+    if upto is not None:
+        epoch_filter &= Q(order__lte=upto)
     commits = (
         Commit.objects.filter(epoch_filter, conversation_id=conversation_id, order__gt=after)
         .prefetch_related("wraps")
@@ -201,31 +275,65 @@ def backlog_page(
     return items[:limit]
 
 
-def certs_for(*, party: Party, device_ids: list[str]) -> list[Device]:
-    """Certificates of these devices; a visitor gets only those of devices that wrote in
-    (or were added to) its conversation, so it cannot enumerate the staff's devices."""
-    devices = Device.objects.filter(pk__in=device_ids, cert_signature__isnull=False)
+def certs_for(*, party: Party, device_ids: list[str], conversation_ids: list[str]) -> list[Device]:
+    """Certificates of these devices, only of those that wrote in (or were added to) a
+    conversation the socket follows — its own, for a visitor — so that no one can
+    enumerate the staff's devices. Staff may also have the certificate of an interpreter
+    admitted to one of them: they add it to the next epoch with it."""
     if party.is_visitor:
-        conversation = party.conversation_id
-        devices = devices.filter(
-            Q(pk__in=_authors(conversation)) | Q(pk__in=_device_members(conversation))
-        )
+        conversation_ids = [party.conversation_id]
+    wanted = [pk for pk in device_ids if pk != "visitor"]
+    allowed = _authors(conversation_ids, wanted) | _device_members(conversation_ids, wanted)
+    if party.is_staff:
+        now = timezone.now()
+        allowed |= {
+            pk
+            for pk in set(wanted) - allowed
+            for conversation_id in conversation_ids
+            if interpreter_admitted(conversation_id=conversation_id, device_id=pk, now=now)
+        }
+    devices = Device.objects.filter(pk__in=allowed, cert_signature__isnull=False)
     return list(devices)
 
 
-def _authors(conversation_id: str | None) -> list[str]:
-    senders = Envelope.objects.filter(conversation_id=conversation_id).values_list(
-        "sender", flat=True
-    )
-    committers = Commit.objects.filter(conversation_id=conversation_id).values_list(
-        "author", flat=True
-    )
-    return [pk for pk in {*senders, *committers} if pk != "visitor"]
+def _authors(conversation_ids: list[str], device_ids: list[str]) -> set[str]:
+    senders = Envelope.objects.filter(
+        conversation_id__in=conversation_ids, sender__in=device_ids
+    ).values_list("sender", flat=True)
+    committers = Commit.objects.filter(
+        conversation_id__in=conversation_ids, author__in=device_ids
+    ).values_list("author", flat=True)
+    return {*senders.distinct(), *committers.distinct()}
 
 
-def _device_members(conversation_id: str | None) -> list[str]:
-    return list(
-        Wrap.objects.filter(commit__conversation_id=conversation_id, member_kind="device")
+def _device_members(conversation_ids: list[str], device_ids: list[str]) -> set[str]:
+    return set(
+        Wrap.objects.filter(
+            commit__conversation_id__in=conversation_ids,
+            member_kind="device",
+            member_id__in=device_ids,
+        )
         .values_list("member_id", flat=True)
         .distinct()
     )
+
+
+def interpreter_admitted(*, conversation_id: str, device_id: str, now: datetime) -> bool:
+    """The staff side's word (CHAT_INTERPRETER_ADMITTED_HOOK); without a staff side,
+    any certified interpreter device may be added, as before issue 6."""
+    admitted = hook("CHAT_INTERPRETER_ADMITTED_HOOK")
+    if admitted is None:
+        return True
+    return bool(admitted(conversation_id=conversation_id, device_id=device_id, now=now))
+
+
+def interpreter_admitted_until(
+    *, conversation_id: str, device_id: str, now: datetime
+) -> datetime | None:
+    """Until when this interpreter device is admitted to the conversation (the staff
+    side's time limit, CHAT_INTERPRETER_ADMITTED_UNTIL_HOOK); None when it is not.
+    Without a staff side, any certified interpreter device, with no end."""
+    until = hook("CHAT_INTERPRETER_ADMITTED_UNTIL_HOOK")
+    if until is None:
+        return datetime.max.replace(tzinfo=UTC)
+    return until(conversation_id=conversation_id, device_id=device_id, now=now)

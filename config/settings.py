@@ -177,7 +177,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -201,7 +201,8 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Domain packages of the staff side that keep their own templates (ops/selfhelp/).
+        "DIRS": [BASE_DIR / "ops" / "selfhelp" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -260,6 +261,11 @@ LOGOUT_REDIRECT_URL = "ops:login"
 PRODUCTION = env_bool("PRODUCTION", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when PRODUCTION is on")
+# Tests only: a file of seconds added to routing's clock (ops/clock.py), so a browser test
+# can make a shift open on a live server. Unset, ops/clock.py reads no file at all.
+HELPLINE_TEST_CLOCK_FILE = env_str("HELPLINE_TEST_CLOCK_FILE", "") or None
+if PRODUCTION and HELPLINE_TEST_CLOCK_FILE:
+    raise ImproperlyConfigured("HELPLINE_TEST_CLOCK_FILE is for tests: unset it in production")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
@@ -270,7 +276,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The container health check asks over plain HTTP from inside the container.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 X_FRAME_OPTIONS = "DENY"
 
 # --- Staff authentication (issue 10; ops/auth/, docs/threat-model.md) ------------------
@@ -342,17 +348,31 @@ USE_TZ = True
 # --- Static files ----------------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-# Made here so WhiteNoise does not warn about a missing directory on `make run`, which
-# serves from the app directories (WHITENOISE_USE_FINDERS) without collectstatic.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# Made here so WhiteNoise does not warn about a missing directory when the files are
+# served from the app directories (below).
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# STATIC_COLLECTED=true: `collectstatic` ran with these settings (the image does it
+# when it is built, `make run` before it serves). Pages then name every file by a hash
+# of its content, WhiteNoise serves the brotli or gzip copy collectstatic made, and a
+# hashed file is cached for a year as immutable: a visitor's second visit fetches
+# nothing but the page (docs/operations.md, "Static files"). Without it (tests, a
+# development checkout) the files are served as they are from the app directories, so
+# an edit shows at once.
+STATIC_COLLECTED = env_bool("STATIC_COLLECTED", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Not the manifest storage: it fails on any reference to a file that was not
-    # collected, which tests and `make run` never do.
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_COLLECTED
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
 }
-WHITENOISE_USE_FINDERS = True
+# Finders would serve the uncompressed originals under the unhashed names in place of
+# the collected copies: only when nothing was collected.
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 
 # --- Logging ---------------------------------------------------------------------------
 
@@ -405,24 +425,76 @@ CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 65536, minimum=1024)
 CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", 20, minimum=1)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 60, minimum=1)
 # Issue 10: per conversation, whatever the number of sockets writing in it (by default
-# what one socket may; chat/ratelimit.py), and new conversations per minute per process,
-# all visitors together (no address is ever seen, so none is counted).
+# what one socket may; chat/ratelimit.py).
 CHAT_CONVERSATION_RATE_PER_SECOND = env_int(
     "CHAT_CONVERSATION_RATE_PER_SECOND", CHAT_RATE_PER_SECOND, minimum=1
 )
 CHAT_CONVERSATION_RATE_BURST = env_int("CHAT_CONVERSATION_RATE_BURST", CHAT_RATE_BURST, minimum=1)
+# The proof of work a new conversation costs (chat/open_challenge.py, ALTCHA
+# v1): the secret number of a challenge is at most CHAT_OPEN_POW_NUMBER (about 25,000
+# SHA-256 on average: well under a second in a phone's Web Worker) while the last minute
+# saw at most CHAT_OPENS_PER_MINUTE opens, every worker together; doubled for each
+# further CHAT_OPENS_PER_MINUTE, up to CHAT_OPEN_POW_NUMBER_MAX. Nobody is refused for
+# what others did: a flood raises the price for everyone, its sender pays it per open.
 CHAT_OPENS_PER_MINUTE = env_int("CHAT_OPENS_PER_MINUTE", 60, minimum=1)
+CHAT_OPEN_POW_NUMBER = env_int("CHAT_OPEN_POW_NUMBER", 50_000, minimum=1)
+CHAT_OPEN_POW_NUMBER_MAX = env_int("CHAT_OPEN_POW_NUMBER_MAX", 1_600_000, minimum=1)
+# How long a challenge may be solved and used (the widget solves it as the page loads).
+CHAT_OPEN_CHALLENGE_SECONDS = env_int("CHAT_OPEN_CHALLENGE_SECONDS", 1800, minimum=60)
+# What one socket may make a worker hold (docs/operations.md, "Limits of one socket"):
+# bytes waiting to be sent to it (past them it is closed, 4413: its client does not
+# read; chat/server.py), bytes of frames received and not handled yet, the ciphertext
+# bytes of one page of a backlog (`sync`, resume, subscribe: `sync.done` says `more`),
+# and how long a page waits for the client to take the previous one before 4413.
+CHAT_SEND_QUEUE_BYTES = env_int("CHAT_SEND_QUEUE_BYTES", 1024 * 1024, minimum=256 * 1024)
+CHAT_RECEIVE_QUEUE_BYTES = env_int("CHAT_RECEIVE_QUEUE_BYTES", 1024 * 1024, minimum=128 * 1024)
+CHAT_SYNC_PAGE_BYTES = env_int("CHAT_SYNC_PAGE_BYTES", 256 * 1024, minimum=32 * 1024)
+CHAT_SEND_STALL_SECONDS = env_int("CHAT_SEND_STALL_SECONDS", 30, minimum=1)
+# A page is sent once less than a page waits, and its frames are about 4/3 of its
+# ciphertext (base64): the queue must hold three pages, or slow readers would be cut.
+if CHAT_SYNC_PAGE_BYTES * 3 > CHAT_SEND_QUEUE_BYTES:
+    raise ImproperlyConfigured("CHAT_SEND_QUEUE_BYTES must hold three CHAT_SYNC_PAGE_BYTES pages")
+# Live sockets of one conversation (visitor) or one device (staff, interpreter) in one
+# process; one more is refused `rate_limited` until one closes.
+CHAT_SOCKETS_PER_TOKEN = env_int("CHAT_SOCKETS_PER_TOKEN", 8, minimum=1)
+# A flood: a socket is closed (4429) once, within the last CHAT_FLOOD_WINDOW_SECONDS, at
+# least CHAT_FLOOD_REFUSED_MIN of its frames were refused and they were at least
+# CHAT_FLOOD_REFUSED_PERCENT of all its frames (chat/ratelimit.py, RefusalWindow).
+CHAT_FLOOD_WINDOW_SECONDS = env_int("CHAT_FLOOD_WINDOW_SECONDS", 10, minimum=1)
+CHAT_FLOOD_REFUSED_MIN = env_int("CHAT_FLOOD_REFUSED_MIN", 100, minimum=1)
+CHAT_FLOOD_REFUSED_PERCENT = env_int("CHAT_FLOOD_REFUSED_PERCENT", 50, minimum=1)
+# Security decisions reach open sockets without Redis: every frame of an authenticated
+# socket re-checks its device and session (staff) or token (visitor) in the database
+# when the last check is older than this; and each process reads the notices table
+# (revocations, sign-outs, interpreters leaving, blocks; chat/notices.py) this often.
+CHAT_PARTY_RECHECK_SECONDS = env_int("CHAT_PARTY_RECHECK_SECONDS", 2, minimum=0)
+CHAT_NOTICES_POLL_SECONDS = env_int("CHAT_NOTICES_POLL_SECONDS", 3, minimum=1)
 # Issue 7, return codes (docs/protocol.md §10, docs/operations.md "Return codes"): the
 # server keeps HMAC(pepper, lookup). Unset, the pepper is derived from SECRET_KEY (so the
-# embedded default and tests work) and `check --deploy` warns (chat.W001). Guesses: per
-# socket a bucket, and wrong guesses per minute counted across every process (in Redis
-# when REDIS_URL is set, else in this process).
+# embedded default and tests work) and `check --deploy` warns (chat.W001). Lookups
+# (chat/return_code_limits.py, issue 15): per socket a bucket; every lookup, right or
+# wrong, takes one of the second's budget before it runs, every process together (in
+# Redis when REDIS_URL is set, else in this process); a try past the budget waits in a
+# small queue for a later second, then is refused `rate_limited`. No lock on a code.
 RETURN_CODE_PEPPER = env_secret("RETURN_CODE_PEPPER")
 CHAT_RETURN_CODE_TRIES_BURST = env_int("CHAT_RETURN_CODE_TRIES_BURST", 5, minimum=1)
 CHAT_RETURN_CODE_TRIES_PER_MINUTE = env_int("CHAT_RETURN_CODE_TRIES_PER_MINUTE", 6, minimum=1)
-CHAT_RETURN_CODE_FAILURES_PER_MINUTE = env_int(
-    "CHAT_RETURN_CODE_FAILURES_PER_MINUTE", 60, minimum=1
-)
+CHAT_RETURN_CODE_LOOKUPS_PER_SECOND = env_int("CHAT_RETURN_CODE_LOOKUPS_PER_SECOND", 50, minimum=1)
+CHAT_RETURN_CODE_QUEUE = env_int("CHAT_RETURN_CODE_QUEUE", 32, minimum=0)
+CHAT_RETURN_CODE_WAIT_MS = env_int("CHAT_RETURN_CODE_WAIT_MS", 2000, minimum=0)
+# Issue 15, storage fill (chat/services/envelopes.py, docs/operations.md "Limits"): what
+# one anonymous conversation may store a day (ciphertext bytes, rolling 24 h), how fast a
+# visitor may send messages (per conversation, per process: close to human typing), and
+# the database size past which visitors' new envelopes are refused (0: no watermark;
+# pg_database_size read at most every CHAT_DATABASE_SIZE_CHECK_SECONDS).
+CHAT_VISITOR_BYTES_PER_DAY = env_int("CHAT_VISITOR_BYTES_PER_DAY", 2 * 1024 * 1024, minimum=1)
+CHAT_VISITOR_MESSAGES_PER_MINUTE = env_int("CHAT_VISITOR_MESSAGES_PER_MINUTE", 30, minimum=1)
+CHAT_VISITOR_MESSAGES_BURST = env_int("CHAT_VISITOR_MESSAGES_BURST", 10, minimum=1)
+CHAT_DATABASE_MAX_BYTES = env_int("CHAT_DATABASE_MAX_BYTES", 0, minimum=0)
+CHAT_DATABASE_SIZE_CHECK_SECONDS = env_int("CHAT_DATABASE_SIZE_CHECK_SECONDS", 30, minimum=1)
+# Issue 15: a conversation whose visitor has not written this long after it opened is
+# deleted by the expiry job (it never reached the queue, the counts or staff).
+CHAT_EMPTY_CONVERSATION_MINUTES = env_int("CHAT_EMPTY_CONVERSATION_MINUTES", 10, minimum=1)
 # Expiry (DESIGN §6.5): only anonymous counts outlive these.
 CHAT_IDLE_EXPIRY_DAYS = env_int("CHAT_IDLE_EXPIRY_DAYS", 30, minimum=1)
 CHAT_CLOSED_EXPIRY_DAYS = env_int("CHAT_CLOSED_EXPIRY_DAYS", 7, minimum=0)
@@ -445,7 +517,10 @@ CHAT_CAMPAIGN_VALIDATOR = env_str("CHAT_CAMPAIGN_VALIDATOR", "ops.campaigns.camp
 # chat runs alone, with no routing, no presence and no `helpline.status`.
 CHAT_CONVERSATION_OPENED_HOOK = "ops.routing.conversation_opened"
 CHAT_VISITOR_WROTE_HOOK = "ops.routing.visitor_wrote"
+# Issue 24: staff (or an interpreter) wrote a text message: a visitor who asked is told.
+CHAT_TEAM_WROTE_HOOK = "ops.push.services.team_wrote"
 CHAT_STATUS_PROVIDER = "ops.availability.helpline_status"
+CHAT_ROUTE_STATUS_PROVIDER = "ops.visitor_route.visitor_route_status"
 CHAT_STAFF_PRESENCE_HOOK = "ops.presence.staff_socket"
 # Issue 10: a staff socket's session must be fully signed in (both factors) and on
 # record; the device it proves is bound to it (chat/consumers/staff_session.py).
@@ -460,6 +535,8 @@ CHAT_WRAP_KEY_PUBLISHED_HOOK = "audit.services.wrap_key_published"
 # Issue 6: an interpreter device may be in a conversation's epochs (and read it) only
 # while a request for it was accepted and has not ended (ops/interpreting.py).
 CHAT_INTERPRETER_ADMITTED_HOOK = "ops.interpreting.services.interpreter_admitted"
+# ... and until when (its time limit): the interpreter's socket enforces it itself.
+CHAT_INTERPRETER_ADMITTED_UNTIL_HOOK = "ops.interpreting.services.interpreter_admitted_until"
 # Issue 7: before a conversation is deleted (expiry, or the visitor's "delete now"), the
 # staff side adds it to the anonymous daily counts and tells the dashboards.
 CHAT_CONVERSATIONS_DELETING_HOOK = "ops.activity.counts.conversations_deleting"
@@ -504,7 +581,50 @@ PERIODIC_JOBS = [
     ("ops.auth.jobs.sessions_expire_job", 900),
     # Interpreter requests nobody took in time; interpreters past their time limit.
     ("ops.interpreting.services.interpreting_job", 15),
+    # Notices to open sockets (revocations, sign-outs...) older than an hour.
+    ("chat.notices.notices_expire_job", 600),
+    # Issue 24: send the pushes that are due (ops/push/sending.py).
+    ("ops.push.sending.push_send_job", 5),
 ]
+
+# --- Web Push (issue 24, ops/push/, docs/operations.md "Push notifications") ------------
+# The helpline's VAPID private key (RFC 8292): a P-256 key, base64url of its 32 raw bytes,
+# made by `manage.py push_keys`. A secret like SECRET_KEY (PUSH_VAPID_PRIVATE_KEY_FILE for
+# container secrets). Unset: the embedded default reads var/vapid_private_key if
+# `push_keys` (or `demo_seed`) made it; otherwise push is off (the dashboard offers none).
+PUSH_VAPID_PRIVATE_KEY = env_secret("PUSH_VAPID_PRIVATE_KEY")
+if PUSH_VAPID_PRIVATE_KEY is None and EMBEDDED_DEFAULT:
+    with contextlib.suppress(FileNotFoundError):
+        PUSH_VAPID_PRIVATE_KEY = (VAR_DIR / "vapid_private_key").read_text("utf-8").strip() or None
+# Who the push services may contact about our pushes (the JWT's `sub`): a mailto: or
+# https: URL. Apple refuses pushes without a real one.
+PUSH_VAPID_SUBJECT = env_str("PUSH_VAPID_SUBJECT", "mailto:helpline@localhost")
+# Visitors may ask to be told when the team answers; off: the widget never offers it and
+# the server refuses visitor subscriptions.
+PUSH_VISITORS = env_bool("PUSH_VISITORS", True)
+# How long a push service keeps a push for a phone that is off (RFC 8030 TTL): staff,
+# about a new conversation; visitors, about a reply.
+PUSH_STAFF_TTL_SECONDS = env_int("PUSH_STAFF_TTL_SECONDS", 3600, minimum=0)
+PUSH_VISITOR_TTL_SECONDS = env_int("PUSH_VISITOR_TTL_SECONDS", 86400, minimum=0)
+# A push the push service did not take (network, 429, 5xx) is tried again after 30 s,
+# 1, 2, 4... minutes, at most this many times in all.
+PUSH_ATTEMPTS = env_int("PUSH_ATTEMPTS", 5, minimum=1)
+# The server POSTs to the endpoint a browser gives: only HTTPS endpoints on these push
+# services' domains are accepted (a host equal to one, or below it), never an arbitrary
+# URL (SSRF). Chrome/Edge (FCM), Firefox, Safari, Windows.
+PUSH_SERVICE_HOSTS = env_list(
+    "PUSH_SERVICE_HOSTS",
+    [
+        "fcm.googleapis.com",
+        "push.services.mozilla.com",
+        "push.apple.com",
+        "notify.windows.com",
+    ],
+)
+# Tests only: also plain HTTP to a loopback address (the test push service).
+PUSH_ALLOW_LOOPBACK = env_bool("PUSH_ALLOW_LOOPBACK", False)
+# Seconds to wait for a push service's answer.
+PUSH_TIMEOUT_SECONDS = env_int("PUSH_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- Visitor widget (widget/) ----------------------------------------------------------
 
@@ -514,9 +634,23 @@ WIDGET_PARTNER_ORIGINS = env_list("WIDGET_PARTNER_ORIGINS", [])
 # Where quick exit lands (after /bye clears the site's data): a harmless public page
 # that says nothing about the helpline to whoever looks at the phone next.
 WIDGET_EXIT_URL = env_str("WIDGET_EXIT_URL", "https://meteofrance.com/")
+# The association's name and one line under the welcome, as a coordinator set them
+# (ops/association.py); empty: none shown.
+WIDGET_ASSOCIATION_PROVIDER = "ops.association.association_shown"
 # Issue 8: link opens the chat page's script reports (widget/link_opens.py), all codes
 # together, per process: beyond this a burst costs no database write and counts nothing.
 WIDGET_LINK_OPENS_PER_MINUTE = env_int("WIDGET_LINK_OPENS_PER_MINUTE", 60, minimum=1)
+# The self-help pages beside the chat (widget/pages.py): what they show comes from the
+# staff side through this provider (ops/selfhelp/selectors.py); empty: no pages.
+WIDGET_PAGES_PROVIDER = "ops.selfhelp.selectors.visitor_pages"
+# Issue 24: the VAPID public key the chat page subscribes with, None when visitors are
+# not offered push (PUSH_VISITORS off, or no key); empty: never offered.
+WIDGET_PUSH_KEY_HOOK = "ops.push.vapid.visitor_push_key"
+# The installable app (its web app manifest): the name and the icon a phone shows on its
+# home screen. Neutral by default: a phone someone else may look at must not say what
+# the app is. The icon is a static path (a square PNG of 512 × 512 pixels).
+HELPLINE_APP_NAME = env_str("HELPLINE_APP_NAME", "Messages")
+HELPLINE_APP_ICON = env_str("HELPLINE_APP_ICON", "widget/pages/app-icon-512.png")
 # Partner sites load embed.js from another origin, which the default
 # `Cross-Origin-Resource-Policy: same-origin` would block: see widget/static_headers.py.
 # (Imported here, not at the top, to keep this block in one place; the module imports
@@ -525,3 +659,30 @@ from widget.static_headers import static_headers_add  # noqa: E402
 
 WHITENOISE_ADD_HEADERS_FUNCTION = static_headers_add
 # --- end of the visitor widget block ----------------------------------------------------
+
+# --- Running it for real (issue 22; docs/install.md) -----------------------------------
+# Request bodies: the most `serve` reads of one (config/request_limits.py), as Caddy's
+# `request_body max_size` (deploy/Caddyfile). The largest legitimate body is the canned
+# replies import (4 MiB, ops/canned/formats.py) with its form around it.
+HTTP_BODY_MAX_BYTES = env_int("HTTP_BODY_MAX_BYTES", 5_000_000, minimum=65536)
+# /metrics (chat/metrics.py): each `serve` and the `worker` answer on this port, a port
+# of their own that the proxy never forwards to; 0 (the default): no metrics.
+METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0)
+METRICS_HOST = env_str("METRICS_HOST", "127.0.0.1")
+# Figures computed from the database at each scrape (chat knows nothing of the queue).
+METRICS_COLLECTORS = ["ops.metrics.QueueCollector"]
+# Log times in UTC with their offset, and what Django refuses for what a client sent (a
+# body too large, a Host that is not ours) as one WARNING line without a traceback.
+LOGGING["formatters"]["plain"]["class"] = "config.log_format.UTCFormatter"
+LOGGING["filters"] = {"refusal": {"()": "config.log_format.RefusalAsWarning"}}
+LOGGING["handlers"]["refusals"] = {
+    "class": "logging.StreamHandler",
+    "formatter": "plain",
+    "filters": ["refusal"],
+}
+LOGGING["loggers"]["django.security"] = {
+    "handlers": ["refusals"],
+    "level": "WARNING",
+    "propagate": False,
+}
+# --- end of running it for real ---------------------------------------------------------

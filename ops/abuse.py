@@ -20,10 +20,12 @@ from audit.models import Action
 from chat.crypto import suite1
 from chat.events import Event, conversation_group
 from chat.models import Conversation
+from chat.notices import notices_record
 from chat.services.return_codes import return_code_revoke
 from ops import rota, staff_events
 from ops.errors import NotFound, NotRoutable, NotYours
 from ops.models import Route, StaffProfile
+from ops.push.services import conversation_unsubscribe
 from ops.routing import profile_of
 
 BLOCKED_EVENT = "conversation.blocked"
@@ -65,15 +67,16 @@ def conversation_block(
     conversation.closed_at = conversation.closed_at or at
     conversation.save(update_fields=["token_hash", "state", "closed_at"])
     return_code_revoke(conversation_id=conversation_id)  # nor does the return code
+    conversation_unsubscribe(conversation_id=conversation_id)  # nor a push (issue 24)
     previous = route.assigned_to_id if route.state == Route.State.ASSIGNED else None
     route.state, route.closed_at, route.handed_over = Route.State.CLOSED, at, False
     route.assigned_to_id, route.assigned_at = None, None
     route.save(update_fields=["state", "closed_at", "handed_over", "assigned_to", "assigned_at"])
     audit.record(user, Action.CONVERSATION_BLOCKED, target=conversation_id)
-    events: list[Event] = [
-        (conversation_group(conversation_id), {"type": BLOCKED_EVENT}),
-        staff_events.queue_changed(route),
-    ]
+    blocked = (conversation_group(conversation_id), {"type": BLOCKED_EVENT})
+    # Also as a notice: the visitor's socket closes even if Redis loses the fan-out.
+    notices_record([blocked])
+    events: list[Event] = [blocked, staff_events.queue_changed(route)]
     if previous is not None:
         events.append(staff_events.presence_changed(profile_of(previous), at=at))
     return events

@@ -129,6 +129,11 @@ ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
         "shortcut_taken",
         _("Another canned reply already has this shortcut."),
     ),
+    canned_errors.ReviewOutdated: (
+        409,
+        "review_outdated",
+        _("This reply was changed since you read it. Read the new version, then mark it."),
+    ),
     canned_errors.LibraryImportRefused: (
         400,
         "import_invalid",
@@ -313,7 +318,13 @@ def device_view_json(view: selectors.DeviceView) -> dict:
         "team_keys": [
             {
                 "announcement": announcement_json(team_key),
-                "wrap": b64encode(wrap) if wrap is not None and certified else None,
+                # The KEM key it is sealed to, named (docs/protocol.md §4.4).
+                "wrap": {
+                    "kem_pk": b64encode(bytes(wrap.kem_public_key)),
+                    "ct": b64encode(bytes(wrap.ciphertext)),
+                }
+                if wrap is not None and certified
+                else None,
             }
             for team_key, wrap in view.team_keys
         ],

@@ -55,7 +55,6 @@ class ReplyBody(Body):
     title: Short
     texts: Annotated[dict[LanguageKey, TextBody], msgspec.Meta(max_length=100)]
     tags: Shorts = []
-    reviewed: bool = False
     sources: Shorts = []
 
     def data(self) -> ReplyData:
@@ -63,19 +62,20 @@ class ReplyBody(Body):
             shortcut=rules.shortcut_clean(self.shortcut),
             title=self.title.strip(),
             tags=rules.tags_clean(self.tags),
-            reviewed=self.reviewed,
             sources=rules.sources_clean(self.sources),
-            texts={language: text.data() for language, text in self.texts.items()},
+            texts={
+                rules.language_clean(language): text.data() for language, text in self.texts.items()
+            },
         )
 
 
 class ReplyPatch(Body):
-    """Only what changes; a text set to null deletes that language's."""
+    """Only what changes; a text set to null deletes that language's. "Reviewed" is not
+    a field: a review is its own action (``review``), of the version read."""
 
     shortcut: Short | msgspec.UnsetType = UNSET
     title: Short | msgspec.UnsetType = UNSET
     tags: Shorts | msgspec.UnsetType = UNSET
-    reviewed: bool | msgspec.UnsetType = UNSET
     sources: Shorts | msgspec.UnsetType = UNSET
     texts: (
         Annotated[dict[LanguageKey, TextBody | None], msgspec.Meta(max_length=100)]
@@ -87,7 +87,6 @@ class ReplyPatch(Body):
             "shortcut": rules.shortcut_clean,
             "title": str.strip,
             "tags": rules.tags_clean,
-            "reviewed": bool,
             "sources": rules.sources_clean,
         }
         return {
@@ -100,8 +99,15 @@ class ReplyPatch(Body):
         if self.texts is UNSET:
             return None
         return {
-            language: None if text is None else text.data() for language, text in self.texts.items()
+            rules.language_clean(language): None if text is None else text.data()
+            for language, text in self.texts.items()
         }
+
+
+class ReviewBody(Body):
+    """The version the coordinator read and marks reviewed."""
+
+    version: Annotated[int, msgspec.Meta(ge=1)]
 
 
 class VariableBody(Body):
@@ -125,6 +131,8 @@ def reply_json(reply: CannedReply, languages: list[str]) -> dict:
         "title": reply.title,
         "tags": list(reply.tags),
         "reviewed": reply.reviewed,
+        "version": reply.version,
+        "review": review_json(reply),
         "sources": list(reply.sources),
         "texts": {
             language: {"title": texts[language].title, "body": texts[language].body}
@@ -133,6 +141,19 @@ def reply_json(reply: CannedReply, languages: list[str]) -> dict:
         },
         "missing": selectors.missing_languages(reply, languages),
         "updated_at": unix(reply.updated_at),
+    }
+
+
+def review_json(reply: CannedReply) -> dict | None:
+    """The last review: of the current version when ``reviewed``, of an earlier one when
+    the entry has changed since; None when no version was ever marked (or the mark was
+    withdrawn)."""
+    if reply.reviewed_version is None:
+        return None
+    return {
+        "version": reply.reviewed_version,
+        "by": reply.reviewed_by_name,
+        "at": unix(reply.reviewed_at),
     }
 
 
@@ -197,7 +218,9 @@ def library_get(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
 def reply_create(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
     body = body_parse(request, ReplyBody)
     try:
-        reply = services.canned_reply_create(reply=body.data(), now=timezone.now())
+        reply = services.canned_reply_create(
+            reply=body.data(), now=timezone.now(), actor=request.user
+        )
     except CannedInvalid as exc:
         return invalid(exc)
     return JsonResponse(one_reply_json(reply.pk), status=201)
@@ -208,7 +231,11 @@ def reply_update(request: HttpRequest, profile: StaffProfile, reply_id: int) -> 
     body = body_parse(request, ReplyPatch)
     try:
         reply = services.canned_reply_update(
-            reply_id=reply_id, fields=body.fields(), texts=body.texts_data(), now=timezone.now()
+            reply_id=reply_id,
+            fields=body.fields(),
+            texts=body.texts_data(),
+            now=timezone.now(),
+            actor=request.user,
         )
     except CannedInvalid as exc:
         return invalid(exc)
@@ -217,14 +244,31 @@ def reply_update(request: HttpRequest, profile: StaffProfile, reply_id: int) -> 
 
 @api_view(method="DELETE", coordinator=True, interpreters=False)
 def reply_delete(request: HttpRequest, profile: StaffProfile, reply_id: int) -> HttpResponse:
-    services.canned_reply_delete(reply_id=reply_id)
+    services.canned_reply_delete(reply_id=reply_id, actor=request.user)
     return HttpResponse(status=204)
+
+
+@api_view(method="POST", coordinator=True, interpreters=False)
+def review_mark(request: HttpRequest, profile: StaffProfile, reply_id: int) -> JsonResponse:
+    """The coordinator records that the association's medical and legal staff checked
+    the version they read (409 ``review_outdated`` if it has changed since)."""
+    body = body_parse(request, ReviewBody)
+    services.canned_reply_review(
+        reply_id=reply_id, version=body.version, actor=request.user, now=timezone.now()
+    )
+    return JsonResponse(one_reply_json(reply_id))
+
+
+@api_view(method="DELETE", coordinator=True, interpreters=False)
+def review_withdraw(request: HttpRequest, profile: StaffProfile, reply_id: int) -> JsonResponse:
+    services.canned_reply_review_withdraw(reply_id=reply_id, actor=request.user)
+    return JsonResponse(one_reply_json(reply_id))
 
 
 @api_view(method="PUT", coordinator=True, interpreters=False)
 def variables_put(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
     body = body_parse(request, VariablesBody)
-    values = [(v.name, v.language.strip().lower(), v.value) for v in body.variables]
+    values = [(v.name, rules.language_clean(v.language), v.value) for v in body.variables]
     try:
         saved = services.canned_variables_set(values=values)
     except CannedInvalid as exc:
@@ -269,7 +313,7 @@ def library_import(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
     try:
         replies = read(request.body)
         result = services.canned_library_import(
-            replies=replies, replace=replace, now=timezone.now()
+            replies=replies, replace=replace, now=timezone.now(), actor=request.user
         )
     except formats.LibraryUnreadable as exc:
         return invalid(LibraryImportRefused(exc.problems))
@@ -280,3 +324,4 @@ def library_import(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
 
 library = api_methods(GET=library_get, POST=reply_create)
 reply = api_methods(PATCH=reply_update, DELETE=reply_delete)
+review = api_methods(POST=review_mark, DELETE=review_withdraw)

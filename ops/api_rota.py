@@ -7,10 +7,12 @@ carry only the fields that change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, time, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from chat.events import events_publish_on_commit
@@ -148,76 +150,64 @@ def saved(events: list, body: dict, status: int = 200) -> JsonResponse:
     return JsonResponse(body, status=status)
 
 
-# -- weekly slots ----------------------------------------------------------------------------
+# -- weekly slots and one-off shifts ---------------------------------------------------------
 
 
-@api_view(method="GET", coordinator=True, interpreters=False)
-def slots_list(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
-    slots = Slot.objects.prefetch_related("staff").order_by("weekday", "start", "pk")
-    return JsonResponse({"slots": [slot_json(slot) for slot in slots]})
+def rota_entry_views(
+    model: type[Slot] | type[Shift],
+    *,
+    key: str,
+    body: type[Body],
+    patch: type[Body],
+    to_json: Callable[[Any], dict],
+    listed: Callable[[], QuerySet],
+) -> tuple[Callable[..., HttpResponse], Callable[..., HttpResponse]]:
+    """The views of one kind of rota entry (weekly slots, one-off shifts), which differ
+    only in their model, bodies, shape and list: (list + create, update + delete), the
+    collection's URL and the entry's."""
 
+    @api_view(method="GET", coordinator=True, interpreters=False)
+    def entries_list(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
+        return JsonResponse({key: [to_json(entry) for entry in listed()]})
 
-@api_view(method="POST", coordinator=True, interpreters=False)
-def slot_create(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
-    fields = given(body_parse(request, SlotBody))
-    staff = fields.pop("staff")
-    slot, events = rota_edits.rota_entry_create(
-        Slot, fields=fields, staff_ids=staff, at=clock.now()
+    @api_view(method="POST", coordinator=True, interpreters=False)
+    def entry_create(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
+        fields = given(body_parse(request, body))
+        staff = fields.pop("staff")
+        entry, events = rota_edits.rota_entry_create(
+            model, fields=fields, staff_ids=staff, at=clock.now()
+        )
+        return saved(events, to_json(entry), status=201)
+
+    @api_view(method="PATCH", coordinator=True, interpreters=False)
+    def entry_update(request: HttpRequest, profile: StaffProfile, entry_id: int) -> JsonResponse:
+        fields = given(body_parse(request, patch))
+        staff = fields.pop("staff", None)
+        entry, events = rota_edits.rota_entry_update(
+            model, entry_id=entry_id, fields=fields, staff_ids=staff, at=clock.now()
+        )
+        return saved(events, to_json(entry))
+
+    @api_view(method="DELETE", coordinator=True, interpreters=False)
+    def entry_delete(request: HttpRequest, profile: StaffProfile, entry_id: int) -> HttpResponse:
+        return deleted(rota_edits.rota_entry_delete(model, entry_id=entry_id, at=clock.now()))
+
+    return (
+        api_methods(GET=entries_list, POST=entry_create),
+        api_methods(PATCH=entry_update, DELETE=entry_delete),
     )
-    return saved(events, slot_json(slot), status=201)
 
 
-@api_view(method="PATCH", coordinator=True, interpreters=False)
-def slot_update(request: HttpRequest, profile: StaffProfile, entry_id: int) -> JsonResponse:
-    fields = given(body_parse(request, SlotPatch))
-    staff = fields.pop("staff", None)
-    slot, events = rota_edits.rota_entry_update(
-        Slot, entry_id=entry_id, fields=fields, staff_ids=staff, at=clock.now()
-    )
-    return saved(events, slot_json(slot))
+def slots_listed() -> QuerySet:
+    return Slot.objects.prefetch_related("staff").order_by("weekday", "start", "pk")
 
 
-@api_view(method="DELETE", coordinator=True, interpreters=False)
-def slot_delete(request: HttpRequest, profile: StaffProfile, entry_id: int) -> HttpResponse:
-    return deleted(rota_edits.rota_entry_delete(Slot, entry_id=entry_id, at=clock.now()))
-
-
-# -- one-off shifts ---------------------------------------------------------------------------
-
-
-@api_view(method="GET", coordinator=True, interpreters=False)
-def shifts_list(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
-    shifts = (
+def shifts_listed() -> QuerySet:
+    return (
         Shift.objects.filter(date__gte=recent_past())
         .prefetch_related("staff")
         .order_by("date", "start", "pk")
     )
-    return JsonResponse({"shifts": [shift_json(shift) for shift in shifts]})
-
-
-@api_view(method="POST", coordinator=True, interpreters=False)
-def shift_create(request: HttpRequest, profile: StaffProfile) -> JsonResponse:
-    fields = given(body_parse(request, ShiftBody))
-    staff = fields.pop("staff")
-    shift, events = rota_edits.rota_entry_create(
-        Shift, fields=fields, staff_ids=staff, at=clock.now()
-    )
-    return saved(events, shift_json(shift), status=201)
-
-
-@api_view(method="PATCH", coordinator=True, interpreters=False)
-def shift_update(request: HttpRequest, profile: StaffProfile, entry_id: int) -> JsonResponse:
-    fields = given(body_parse(request, ShiftPatch))
-    staff = fields.pop("staff", None)
-    shift, events = rota_edits.rota_entry_update(
-        Shift, entry_id=entry_id, fields=fields, staff_ids=staff, at=clock.now()
-    )
-    return saved(events, shift_json(shift))
-
-
-@api_view(method="DELETE", coordinator=True, interpreters=False)
-def shift_delete(request: HttpRequest, profile: StaffProfile, entry_id: int) -> HttpResponse:
-    return deleted(rota_edits.rota_entry_delete(Shift, entry_id=entry_id, at=clock.now()))
 
 
 # -- closures ---------------------------------------------------------------------------------
@@ -272,9 +262,11 @@ def staff_update(request: HttpRequest, profile: StaffProfile, user_id: int) -> J
     return saved(events, member_json(updated, at=at, load=load))
 
 
-slots = api_methods(GET=slots_list, POST=slot_create)
-slot = api_methods(PATCH=slot_update, DELETE=slot_delete)
-shifts = api_methods(GET=shifts_list, POST=shift_create)
-shift = api_methods(PATCH=shift_update, DELETE=shift_delete)
+slots, slot = rota_entry_views(
+    Slot, key="slots", body=SlotBody, patch=SlotPatch, to_json=slot_json, listed=slots_listed
+)
+shifts, shift = rota_entry_views(
+    Shift, key="shifts", body=ShiftBody, patch=ShiftPatch, to_json=shift_json, listed=shifts_listed
+)
 closures = api_methods(GET=closures_list, POST=closure_create)
 closure = api_methods(PATCH=closure_update, DELETE=closure_delete)

@@ -18,9 +18,11 @@ from typing import Any
 
 import segno
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,12 +32,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from chat.crypto import suite1
 from ops import campaigns, selectors
-from ops.models import Campaign, StaffProfile
+from ops.association import association_set, association_shown
+from ops.form_widgets import IsoDateInput
+from ops.models import Campaign, Channel, StaffProfile
 from ops.views import forbidden, staff_referrer_policy
 from widget.languages import WIDGET_LANGUAGES
 
 QR_SCALE_PNG = 10
 STICKERS_PER_SHEET = 8
+CAMPAIGNS_PER_PAGE = 10
 
 
 class CampaignForm(forms.ModelForm):
@@ -50,7 +55,7 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["name", "channel", "place", "date", "team", "language", "message", "skill"]
         widgets = {
-            "date": forms.DateInput(attrs={"type": "date"}),
+            "date": IsoDateInput(),
             "message": forms.Textarea(attrs={"rows": 4}),
         }
         help_texts = {
@@ -63,8 +68,45 @@ class CampaignForm(forms.ModelForm):
         }
 
 
+class AssociationForm(forms.Form):
+    name = forms.CharField(label=_("name of the association"), max_length=80, required=False)
+    line = forms.CharField(
+        label=_("one line"),
+        max_length=140,
+        required=False,
+        help_text=_("e.g. what the association does and where: a city, a website."),
+    )
+
+
 class SentForm(forms.Form):
     messages_sent = forms.IntegerField(label=_("messages sent"), min_value=0, max_value=1_000_000)
+    # The list's query string (search, filter, page), to come back to the same place.
+    back = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+
+class CampaignFilterForm(forms.Form):
+    """The campaigns page's search: words, a channel, a period (all optional)."""
+
+    q = forms.CharField(
+        label=_("Find (name, place, team or code)"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    channel = forms.ChoiceField(
+        label=_("channel"),
+        required=False,
+        choices=[("", _("every channel")), *Channel.choices],
+    )
+    start = forms.DateField(label=_("from"), required=False, widget=IsoDateInput())
+    end = forms.DateField(label=_("to (included)"), required=False, widget=IsoDateInput())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            raise forms.ValidationError(_("The period must end on or after its first day."))
+        return data
 
 
 class StickerForm(forms.Form):
@@ -137,12 +179,58 @@ def campaign_view(request: HttpRequest, campaign: Campaign) -> dict:
     }
 
 
+def list_query(query: str) -> str:
+    """Only the list's own parameters, re-encoded: what comes back from a form is never
+    more than a query string of this page."""
+    given = QueryDict(query)
+    kept = QueryDict(mutable=True)
+    for name in ("q", "channel", "start", "end", "page"):
+        if given.get(name):
+            kept[name] = given[name][:100]
+    return kept.urlencode()
+
+
+def campaign_list_context(request: HttpRequest, profile: StaffProfile) -> dict:
+    """Every campaign, newest first, ten a page; found by words, channel and period."""
+    search = CampaignFilterForm(request.GET)
+    found = search.cleaned_data if search.is_valid() else {}
+    campaigns = selectors.campaigns_matching(
+        text=found.get("q", "").strip(),
+        channel=found.get("channel", ""),
+        start=found.get("start"),
+        end=found.get("end"),
+    )
+    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "profile": profile,
+        "search": search,
+        "searching": any(found.values()),
+        "page": page,
+        "items": [campaign_view(request, c) for c in page.object_list],
+        "query": list_query(query.urlencode()),
+        "back": list_query(request.GET.urlencode()),
+        "total": Campaign.objects.count(),
+        "association_form": AssociationForm(initial=association_shown()),
+    }
+
+
 @staff_page(coordinator=False)
 def campaign_list(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
-    items = [campaign_view(request, c) for c in Campaign.objects.order_by("-date", "-created_at")]
-    return render(
-        request, "ops/campaigns.html", {"profile": profile, "items": items, "sent_form": SentForm()}
-    )
+    return render(request, "ops/campaigns.html", campaign_list_context(request, profile))
+
+
+@require_POST
+@staff_page(coordinator=True)
+def association_edit(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
+    """The association's name and one line on the visitor's page (empty: none)."""
+    form = AssociationForm(request.POST)
+    if not form.is_valid():
+        context = {**campaign_list_context(request, profile), "association_form": form}
+        return render(request, "ops/campaigns.html", context, status=400)
+    association_set(name=form.cleaned_data["name"], line=form.cleaned_data["line"])
+    return HttpResponseRedirect(reverse("ops:campaigns") + "#association")
 
 
 @require_http_methods(["GET", "POST"])
@@ -151,6 +239,11 @@ def campaign_new(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         campaign = campaigns.campaign_create(now=timezone.now(), **form.cleaned_data)
+        messages.success(
+            request,
+            _("Campaign “%(name)s” created: its chat link, message and QR code are below.")
+            % {"name": campaign.name},
+        )
         return HttpResponseRedirect(reverse("ops:campaign", args=[campaign.pk]))
     return render(request, "ops/campaign_edit.html", {"profile": profile, "form": form})
 
@@ -163,6 +256,11 @@ def campaign_edit(request: HttpRequest, profile: StaffProfile, campaign_id: int)
     form = CampaignForm(request.POST or None, instance=Campaign.objects.get(pk=campaign.pk))
     if request.method == "POST" and form.is_valid():
         campaigns.campaign_update(campaign=campaign, **form.cleaned_data)
+        messages.success(
+            request,
+            _("Campaign “%(name)s” saved. Its code, link and QR code did not change.")
+            % {"name": campaign.name},
+        )
         return HttpResponseRedirect(reverse("ops:campaign", args=[campaign.pk]))
     context = {"profile": profile, "form": form, **campaign_view(request, campaign)}
     return render(request, "ops/campaign_edit.html", context)
@@ -182,13 +280,21 @@ def campaign_sent(request: HttpRequest, profile: StaffProfile, campaign_id: int)
                 "items": [campaign_view(request, campaign)],
                 "sent_form": form,
                 "sent_error": campaign.pk,
+                "back": list_query(request.POST.get("back", "")),
+                "total": Campaign.objects.count(),
             },
             status=400,
         )
-    campaigns.campaign_sent_record(
-        campaign=campaign, messages_sent=form.cleaned_data["messages_sent"]
+    sent = form.cleaned_data["messages_sent"]
+    campaigns.campaign_sent_record(campaign=campaign, messages_sent=sent)
+    messages.success(
+        request,
+        _("“%(name)s”: %(sent)s messages sent, saved. The report counts them in its funnel.")
+        % {"name": campaign.name, "sent": sent},
     )
-    return HttpResponseRedirect(reverse("ops:campaigns") + f"#campaign-{campaign.pk}")
+    back = list_query(form.cleaned_data["back"])
+    where = reverse("ops:campaigns") + (f"?{back}" if back else "")
+    return HttpResponseRedirect(f"{where}#campaign-{campaign.pk}")
 
 
 @staff_page(coordinator=False)
@@ -234,7 +340,10 @@ def campaign_sticker(request: HttpRequest, profile: StaffProfile, campaign_id: i
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     form = StickerForm(request.GET or None)
     chosen = form.cleaned_data["languages"] if form.is_valid() else []
-    languages = chosen or [campaign.language or "fr", "en"]
+    languages = chosen or list(dict.fromkeys([campaign.language or "fr", "en"]))
+    if not chosen:
+        # The boxes say which languages the sheet below is in.
+        form = StickerForm(initial={"languages": languages})
     fingerprint = selectors.admin_fingerprint_current()
     context = {
         "profile": profile,

@@ -4,7 +4,9 @@ A realistic week of "permanences" — weekday afternoons 14:00–17:00, a Thursd
 20:00–23:00, a Wednesday-morning slot for young people (minors) —, French public
 holidays as closures, a few colleagues with their languages and skills (accounts
 without devices or passwords: they fill the dashboard, they do not sign in), and a
-one-off shift open now, so a newcomer sees routing work at once.
+one-off shift open now, so a newcomer sees routing work at once. The canned replies'
+variables get demo values (a fictitious address and phone), so `/prep` and the others
+are complete in the demo.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from ops import rota
+from ops.canned.models import CannedVariable
+from ops.canned.services import canned_variables_set
 from ops.models import Shift, Skill, Slot, StaffProfile
 from ops.rota_edits import closures_public_holidays
 
@@ -27,6 +31,18 @@ COLLEAGUES = {
     "lea": ("Infirmière", ["fr", "es", "pt"], [Skill.HEALTH, Skill.MINORS], 3),
 }
 DEMO_PROFILE = ("Infirmière", ["fr", "en"], [Skill.HEALTH], 4)
+# (name, language, value): the association is fictitious; 01 99 00 xx xx is a range ARCEP
+# keeps for fiction, so the number reaches nobody.
+DEMO_VARIABLES = [
+    ("address", "", "Association Démo, 12 rue de l’Exemple, 75010 Paris (métro Gare de l’Est)"),
+    ("hours", "", "du lundi au vendredi de 14 h à 17 h, le jeudi aussi de 20 h à 23 h"),
+    (
+        "testing_centre",
+        "",
+        "CeGIDD de l’hôpital Saint-Louis, 1 avenue Claude-Vellefaux, Paris 10e",
+    ),
+    ("phone", "", "01 99 00 12 34"),
+]
 
 
 def profile_set(user: AbstractBaseUser, profile: tuple, *, coordinator: bool) -> None:
@@ -84,6 +100,16 @@ def open_now_seed(demo: AbstractBaseUser, team: dict[str, AbstractBaseUser], now
         defaults={"date": start.date(), "start": start.time(), "end": end.time()},
     )
     shift.staff.set([demo, team["camille"], team["lea"]])
+
+
+def demo_variables_seed() -> None:
+    """Demo values for the canned replies' variables that have none; values someone set
+    in the demo are kept."""
+    kept = [(v.name, v.language, v.value) for v in CannedVariable.objects.all()]
+    have = {(name, language) for name, language, _ in kept}
+    added = [row for row in DEMO_VARIABLES if row[:2] not in have]
+    if added:
+        canned_variables_set(values=kept + added)
 
 
 @transaction.atomic

@@ -69,6 +69,28 @@ class Campaign(models.Model):
         return self.channel in ROUND_CHANNELS
 
 
+class Association(models.Model):
+    """The association as the visitor's page names it, discreetly, under the welcome: its
+    name and one line (what it is, where) — someone wary of a scam looks for who is
+    behind a link. One row, set by a coordinator on the campaigns page; none: nothing
+    shown. Public by nature: nothing here is secret or about a person."""
+
+    name = models.CharField(_("name"), max_length=80)
+    line = models.CharField(
+        _("one line"),
+        max_length=140,
+        blank=True,
+        help_text=_("e.g. what the association does and where: a city, a website."),
+    )
+
+    class Meta:
+        verbose_name = _("association shown to visitors")
+        verbose_name_plural = _("association shown to visitors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class CampaignOpenDay(models.Model):
     """How many times a campaign's link was opened on a day (the helpline's local
     date), as the chat page's script reports it (a link preview's fetch counts
@@ -352,3 +374,17 @@ from ops.canned.models import CannedReply, CannedText, CannedVariable  # noqa: E
 
 # Interpreter requests (issue 6): ops/interpreting/.
 from ops.interpreting.models import InterpreterRequest  # noqa: E402, F401
+
+# Web Push subscriptions and their outbox (issue 24): ops/push/.
+from ops.push.models import (  # noqa: E402, F401
+    PushOutbox,
+    StaffPushSubscription,
+    VisitorPushSubscription,
+)
+
+# The self-help pages beside the chat: ops/selfhelp/.
+from ops.selfhelp.models import (  # noqa: E402, F401
+    SelfHelpAnswer,
+    SelfHelpSectionText,
+    SelfHelpText,
+)

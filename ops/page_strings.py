@@ -58,6 +58,7 @@ def staff_app() -> dict[str, str]:
         "announce.message": _("{who}: {text}"),
         "announce.elsewhere": _("New message from {who} in a conversation in {language}"),
         "conversation.closed": _("This conversation is closed."),
+        "conversation.visitor_typing": _("The visitor is writing…"),
         # Issue 7: quick exit and "delete now" seen from the staff side.
         "conversation.quick_exit": _(
             "The visitor left in a hurry (quick exit): their phone no longer shows the "
@@ -107,7 +108,12 @@ def canned_picker() -> dict[str, str]:
             "yourself, or insert another language on purpose."
         ),
         "canned.insert_reference": _("Insert the text in {language}"),
-        "canned.fill_in": _("Fill in {names} before sending (no value is set for it)."),
+        "canned.variable_missing": _(
+            "No value is set for {names} in {language}: complete the text by hand before sending."
+        ),
+        "canned.variable_set": _("Set {name}"),
+        "canned.variable_where": _("Where {name} is set"),
+        "canned.variable_ask": _("A coordinator sets it on the canned replies page."),
     }
 
 
@@ -115,11 +121,25 @@ def canned() -> dict[str, str]:
     """The canned replies' page (ops/static/ops/canned.js)."""
     return {
         **common(),
-        "canned.count": _("{n} replies, {unreviewed} not reviewed by the medical staff."),
+        "canned.count": _("{n} replies, {unreviewed} not reviewed by the medical and legal staff."),
         "canned.missing_none": _("all languages"),
         "canned.missing_list": _("Missing: {languages}"),
-        "canned.reviewed": _("reviewed"),
         "canned.unreviewed": _("not reviewed"),
+        "canned.version": _("version {version}"),
+        "canned.reviewed_by": _("Version {version} reviewed by {by} on {date}."),
+        "canned.reviewed_before": _(
+            "Changed since version {version} was reviewed by {by} on {date}."
+        ),
+        "canned.review_mark": _("Mark version {version} reviewed"),
+        "canned.review_confirm": _(
+            "Have the association's medical and legal staff checked version {version} of "
+            "/{shortcut}, in every language, against its sources? Your name will be "
+            "recorded as the one who marked it."
+        ),
+        "canned.review_marked": _("/{shortcut}: version {version} marked reviewed."),
+        "canned.review_withdraw": _("Withdraw the review"),
+        "canned.review_withdrawn": _("/{shortcut} is no longer marked reviewed."),
+        "canned.source_checked": _("checked on {date}"),
         "canned.edit": _("Edit"),
         "canned.edit_label": _("Edit /{shortcut}"),
         "canned.delete": _("Delete"),
@@ -131,7 +151,19 @@ def canned() -> dict[str, str]:
         "canned.text_in": _("Text in {language}"),
         "canned.title_in": _("Title in {language} (optional, to find it in that language)"),
         "canned.empty_text": _("Not written yet: staff will be told, nothing is replaced."),
-        "canned.variables_saved": _("Values saved."),
+        "canned.variables_saved": _(
+            "Values saved. Filled in from the next reply inserted in a conversation: {names}."
+        ),
+        "canned.variables_none": _(
+            "Values saved: no variable has a value now; staff fill them in by hand."
+        ),
+        "canned.variable_asked": _(
+            "Type the value of {name} (for every language, or choose one), then save."
+        ),
+        "canned.variable_coordinator_only": _(
+            "Only a coordinator sets {name}, in “Values of the variables” on this page: ask "
+            "them. Meanwhile, complete the text by hand before sending."
+        ),
         "canned.every_language": _("every language"),
         "canned.remove": _("Remove"),
         "canned.variable": _("Variable"),
@@ -196,6 +228,14 @@ def dashboard() -> dict[str, str]:
             "This browser blocks notifications for this site: allow them in its settings."
         ),
         "notifications.unsupported": _("This browser cannot show notifications."),
+        # Issue 24: push to this device when its tab is closed (ops/static/ops/staff-push.js).
+        "push.on": _("This device will be told, even with the dashboard closed."),
+        "push.off": _("This device will not be told any more."),
+        "push.failed": _("This device could not be told: allow notifications, then try again."),
+        "push.unavailable": _("Push notifications are not set up on this helpline."),
+        "push.title_conversation": _("New conversation"),
+        "push.title_message": _("New message"),
+        "push.body_count": _("{count} since the last notification"),
         "colleague.load": _("{load}/{capacity}"),
         "colleague.load_label": _("{load} conversation(s) out of {capacity}"),
         "colleague.you": _("you"),
@@ -254,8 +294,20 @@ def rota() -> dict[str, str]:
         "rota.delete_confirm": _("Delete {what}?"),
         "rota.save": _("Save"),
         "rota.save_label": _("Save {name}"),
-        "rota.saved": _("Saved."),
-        "rota.deleted": _("Deleted."),
+        # Said after saving: what the helpline now has, read back.
+        "rota.saved_slot": _("Weekly slot saved: {label} — {when}, {hours}."),
+        "rota.saved_shift": _("One-off shift saved: {label} — {when}, {hours}."),
+        "rota.saved_with": _("On it: {staff}."),
+        "rota.saved_nobody": _("Nobody is on it: it opens nothing for visitors until someone is."),
+        "rota.saved_closure": _(
+            "Closure saved: {reason}, from {start} to {end}. Weekly slots do not open then; "
+            "one-off shifts still do."
+        ),
+        "rota.saved_member": _(
+            "{name} saved: languages {languages}; skills {skills}; up to {capacity} "
+            "conversations at once."
+        ),
+        "rota.deleted": _("Deleted: {what}."),
         "rota.nobody": _("nobody — it opens nothing for visitors"),
         "rota.next_day": _("(next day)"),
         "rota.working": _("Saving…"),
@@ -309,11 +361,20 @@ def setup() -> dict[str, str]:
             "Revoke the device {device} of {who}? It will no longer be able to read conversations."
         ),
         "setup.certified": _("Device of {who} certified."),
-        "setup.revoked": _("Device of {who} revoked."),
+        "setup.certified_no_source": _(
+            "It does not have team key version {version} yet: this browser holds none to "
+            "give. Open this page in a browser that holds it and give it the key there."
+        ),
+        "setup.revoked": _("Device of {who} revoked: its sessions are closed."),
+        "setup.revoked_rotate": _(
+            "It held the current team key: create a new version (step 3) so that it "
+            "cannot read new conversations."
+        ),
         "setup.revoked_count": _("Revoked devices ({n})"),
         "setup.load_admin_first": _("Load the admin key first."),
         "setup.certify_first": _("Certify at least one staff device first."),
-        "setup.missing_team_key": _("(lacks the current team key)"),
+        "setup.lacks_ready": _("lacks v{version}: ready to be given it"),
+        "setup.lacks_no_wrap_key": _("lacks v{version}: no wrap key published yet"),
         "role.interpreter_no_team_key": _("none (interpreter)"),
         "setup.team_none": _("There is no team key yet: conversations cannot start."),
         "setup.team_expired": _("The team key has expired: create a new version."),
@@ -323,7 +384,30 @@ def setup() -> dict[str, str]:
         ),
         "setup.team_created": _("Team key version {version} created."),
         "setup.give_team_key": _("Give the team key to devices that lack it ({n})"),
-        "setup.team_given": _("Team key given to {n} device(s)."),
+        # What a version reached (creation, rotation, giving): one sentence for who got
+        # it, one per reason for those who did not, with what to do next.
+        "setup.given_one": _("Version {version} went to 1 device: {devices}."),
+        "setup.given_many": _("Version {version} went to {n} devices: {devices}."),
+        "setup.given_none": _("No device got version {version}."),
+        "setup.no_wrap_key_one": _(
+            "1 device has not published a wrap key yet: {devices}. It publishes one the "
+            "next time its person opens the Conversations page (a command-line device: "
+            "manage.py helpline_keys publish-wrap-key); then give it the team key here."
+        ),
+        "setup.no_wrap_key_many": _(
+            "{n} devices have not published a wrap key yet: {devices}. Each publishes one "
+            "the next time its person opens the Conversations page (a command-line device: "
+            "manage.py helpline_keys publish-wrap-key); then give them the team key here."
+        ),
+        "setup.bad_wrap_key": _(
+            "Not given to {devices}: the wrap key published for it does not verify under "
+            "its certificate. Ask its person to open the Conversations page again; if this "
+            "stays, revoke the device."
+        ),
+        "setup.not_verified": _(
+            "Not given to {devices}: its certificate does not verify under the admin key. "
+            "If you do not know this device, revoke it."
+        ),
         "setup.no_own_wrap": _(
             "This browser's device does not hold the current team key: create a new "
             "version instead."

@@ -137,11 +137,6 @@ def instances_for_days(first: date, last: date) -> list[ShiftInstance]:
     return sorted(instances, key=lambda instance: (instance.starts_at, instance.key))
 
 
-def instances_on(day: date) -> list[ShiftInstance]:
-    """The instances that start on a local date."""
-    return instances_for_days(day, day)
-
-
 def instances_between(start: datetime, end: datetime) -> list[ShiftInstance]:
     """Every instance that overlaps [start, end]. Instances last at most a day, so the
     ones that began the local day before ``start`` are looked at too."""

@@ -1,6 +1,7 @@
 """Routing (DESIGN §6.2): the queue, claims, transfers, closing, auto-assign, hand-over.
 
-Every conversation has one Route: ``waiting`` (in the queue) → ``assigned`` (to one staff
+Every conversation whose visitor has written (issue 15: made by the first message, not
+by the open) has one Route: ``waiting`` (in the queue) → ``assigned`` (to one staff
 member) → ``closed``; back to ``waiting`` on a cold transfer, at a shift's end, or when
 the visitor writes again after it was closed. Writes are race-free by the database:
 a claim is ``UPDATE … WHERE state = 'waiting'`` and its row count (of two staff clicking
@@ -40,6 +41,9 @@ from ops.errors import (
     RouteStateConflict,
 )
 from ops.models import Campaign, Note, Presence, Route, StaffProfile
+from ops.push import services as push
+from ops.push.models import PushOutbox
+from ops.visitor_route import visitors_told
 
 
 @dataclass(frozen=True)
@@ -62,15 +66,11 @@ def language_primary(code: str) -> str:
 def conversation_opened(
     *, conversation: Conversation, campaign_code: str, now: datetime
 ) -> list[Event]:
-    """A new conversation joins the queue (inside chat's transaction)."""
-    at = clock.shifted(now)
-    route = Route.objects.create(
-        conversation=conversation,
-        language=language_primary(conversation.language),
-        skill=campaign_skill(campaign_code),
-        waiting_since=at,
-    )
-    return route_queued(route, at=at)
+    """A new conversation does NOT join the queue yet (issue 15): an open costs nothing
+    and a flood of them must not fill the queue. Its route is made by its visitor's first
+    message (visitor_wrote); one whose visitor never writes is deleted by the expiry job
+    within CHAT_EMPTY_CONVERSATION_MINUTES, never seen by staff nor counted."""
+    return []
 
 
 def visitor_wrote(*, conversation_id: str, order: int, now: datetime) -> list[Event]:
@@ -79,6 +79,10 @@ def visitor_wrote(*, conversation_id: str, order: int, now: datetime) -> list[Ev
     at = clock.shifted(now)
     route = route_unread_move(conversation_id, order)
     if route is not None:  # the common case, in one statement
+        if route.state == Route.State.ASSIGNED:  # issue 24: told by push if away
+            push.staff_member_told(
+                user_id=route.assigned_to_id, kind=PushOutbox.Kind.MESSAGE, at=at
+            )
         return [staff_events.queue_changed(route, last_order=order)]
     Route.objects.filter(pk=conversation_id).update(
         visitor_last_order=Greatest(F("visitor_last_order"), order)
@@ -92,7 +96,7 @@ def visitor_wrote(*, conversation_id: str, order: int, now: datetime) -> list[Ev
         handed_over=False,
     )
     route = route_get(conversation_id)
-    if route is None:  # opened before routing existed, or without the hook
+    if route is None:  # the visitor's first message (issue 15): it joins the queue now
         route = route_create_late(conversation_id, order=order, at=at)
         reopened = True
     if reopened:
@@ -138,12 +142,18 @@ def route_get(conversation_id: str) -> Route | None:
 
 
 def route_queued(route: Route, *, at: datetime, exclude: Iterable[int] = ()) -> list[Event]:
-    """A route just joined the queue: auto-assign it if the helpline does; announce it."""
+    """A route just joined the queue: auto-assign it if the helpline does; announce it
+    (to the dashboards, and to the visitors: theirs, and those waiting behind)."""
     if settings.HELPLINE_AUTO_ASSIGN:
         events = route_auto_assign(route, at=at, exclude=exclude)
         if events:
-            return events
-    return [staff_events.queue_changed(route)]
+            assigned = route_get(str(route.pk))
+            push.staff_member_told(
+                user_id=assigned.assigned_to_id, kind=PushOutbox.Kind.CONVERSATION, at=at
+            )
+            return events + visitors_told([assigned])
+    push.conversation_queued(at=at)  # issue 24: staff on shift (or on call) told by push
+    return [staff_events.queue_changed(route), *visitors_told([route])]
 
 
 # -- the queue ---------------------------------------------------------------------------------
@@ -229,7 +239,8 @@ def route_claim(*, conversation_id: str, user: AbstractBaseUser, at: datetime) -
         if not Route.objects.filter(pk=conversation_id).exists():
             raise NotFound("no such conversation")
         raise AlreadyClaimed("someone else took this conversation")
-    return assigned_events(route_get(conversation_id), profile, at=at)
+    route = route_get(conversation_id)
+    return assigned_events(route, profile, at=at) + visitors_told([route])
 
 
 @transaction.atomic
@@ -270,6 +281,7 @@ def route_transfer(
     events = [staff_events.presence_changed(profile_of(previous), at=at)]
     if target is not None:
         return assigned_events(route, target, at=at) + events
+    # Back to the queue: route_queued tells the visitors.
     return route_queued(route, at=at, exclude=[previous]) + events
 
 
@@ -290,7 +302,7 @@ def route_close(*, conversation_id: str, user: AbstractBaseUser, at: datetime) -
     route.assigned_to_id, route.assigned_at = None, None
     route.save(update_fields=["state", "closed_at", "handed_over", "assigned_to", "assigned_at"])
     conversation_mark_closed(conversation_id=conversation_id, at=at)
-    events = [staff_events.queue_changed(route)]
+    events = [staff_events.queue_changed(route), *visitors_told([route])]
     if previous is not None:
         events.append(staff_events.presence_changed(profile_of(previous), at=at))
     return events
@@ -406,9 +418,13 @@ def routes_auto_assign_waiting(*, at: datetime) -> list[Event]:
         return []
     events = []
     waiting = Route.objects.filter(state=Route.State.WAITING).select_related("conversation")
+    assigned = []
     for route in waiting.order_by("waiting_since", "pk"):
-        events += route_auto_assign(route, at=at)
-    return events
+        given = route_auto_assign(route, at=at)
+        if given:
+            events += given
+            assigned.append(route_get(str(route.pk)))
+    return events + visitors_told(assigned) if assigned else events
 
 
 @transaction.atomic
@@ -432,4 +448,19 @@ def routes_hand_over(*, user_ids: Iterable[int], at: datetime) -> list[Event]:
         events += route_queued(route, at=at, exclude=leaving)
     for user_id in sorted(had_routes):
         events.append(staff_events.presence_changed(profile_of(user_id), at=at))
-    return events
+    return newest_per_visitor(events)
+
+
+def newest_per_visitor(events: list[Event]) -> list[Event]:
+    """Each route handed back told every waiting visitor their place: only the last
+    word to each visitor goes out."""
+    last = {
+        group: index
+        for index, (group, message) in enumerate(events)
+        if message["type"] == "conversation.route"
+    }
+    return [
+        (group, message)
+        for index, (group, message) in enumerate(events)
+        if message["type"] != "conversation.route" or last[group] == index
+    ]

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncDate
 
 from chat import selectors as chat_selectors
-from chat.crypto import certs, suite1
+from chat.crypto import certs
 from chat.crypto.errors import CryptoError
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
-from ops.models import Presence, Route, StaffProfile
+from ops.models import Campaign, Presence, Route, StaffProfile
 
 # What a device's certificate amounts to right now (not only Device.state): a certified
 # device whose certificate expired or was signed by an earlier admin key must be
@@ -31,7 +32,7 @@ STATUS_REVOKED = "revoked"
 # time no longer counts as connected: its worker may have died without closing it (a
 # background tab pings at least once a minute, even throttled).
 PRESENCE_GRACE = timedelta(seconds=60)
-PRESENCE_SOCKET_STALE = timedelta(minutes=5)
+PRESENCE_SOCKET_STALE = timedelta(seconds=120)
 
 
 def staff_profile_of(user: AbstractBaseUser | AnonymousUser) -> StaffProfile | None:
@@ -84,7 +85,7 @@ class DeviceView:
 
     device: Device
     status: str
-    team_keys: list[tuple[TeamKey, bytes | None]] = field(default_factory=list)
+    team_keys: list[tuple[TeamKey, TeamKeyWrap | None]] = field(default_factory=list)
     admin_key: AdminKey | None = None
 
 
@@ -156,10 +157,6 @@ def admin_fingerprint_current() -> bytes | None:
     return bytes(admin_key.fingerprint) if admin_key else None
 
 
-def fingerprint_text(fingerprint: bytes) -> str:
-    return suite1.fingerprint_display(fingerprint)
-
-
 # -- routing ------------------------------------------------------------------------------
 
 
@@ -200,3 +197,32 @@ def display_name(user: AbstractBaseUser) -> str:
     """How colleagues see a staff member on the dashboard (never shown to visitors)."""
     full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
     return full_name or user.get_username()
+
+
+def campaigns_matching(
+    *,
+    text: str = "",
+    channel: str = "",
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[Campaign]:
+    """The campaigns page's list: ``text`` in the name, place, team or code; one channel;
+    a period (inclusive) — a round by its date, a standing link (no date) by the day it
+    was made. Newest first, the undated after the dated of the same day."""
+    campaigns = Campaign.objects.annotate(day=Coalesce("date", TruncDate("created_at"))).order_by(
+        F("day").desc(), F("date").desc(nulls_last=True), "-created_at", "-pk"
+    )
+    if text:
+        campaigns = campaigns.filter(
+            Q(name__icontains=text)
+            | Q(place__icontains=text)
+            | Q(team__icontains=text)
+            | Q(code__iexact=text)
+        )
+    if channel:
+        campaigns = campaigns.filter(channel=channel)
+    if start is not None:
+        campaigns = campaigns.filter(day__gte=start)
+    if end is not None:
+        campaigns = campaigns.filter(day__lte=end)
+    return campaigns

@@ -59,28 +59,6 @@ def staff_member_create(
     return user
 
 
-def staff_profile_set(
-    *,
-    user: AbstractBaseUser,
-    public_label: str | None = None,
-    is_coordinator: bool | None = None,
-    is_interpreter: bool | None = None,
-) -> StaffProfile:
-    """Create or change a user's profile; arguments left as None keep their value."""
-    profile, _ = StaffProfile.objects.get_or_create(user=user)
-    changes = {
-        "public_label": public_label,
-        "is_coordinator": is_coordinator,
-        "is_interpreter": is_interpreter,
-    }
-    fields = [name for name, value in changes.items() if value is not None]
-    for name in fields:
-        setattr(profile, name, changes[name])
-    if fields:
-        profile.save(update_fields=fields)
-    return profile
-
-
 def staff_device_register(
     *,
     user: AbstractBaseUser,

@@ -3,11 +3,14 @@ from __future__ import annotations
 from django.urls import path
 from django.views.i18n import set_language
 
-from ops import api, api_canned, api_rota, api_routing, campaign_pages, views
+from ops import api, api_canned, api_rota, api_routing, audit_page, campaign_pages, views
 from ops.auth import views as auth_views
 from ops.canned import views as canned_views
 from ops.interpreting import api as api_interpreting
+from ops.push import api as push_api
+from ops.push import views as push_views
 from ops.report import views as report_views
+from ops.selfhelp import views as selfhelp_views
 
 app_name = "ops"
 
@@ -21,9 +24,24 @@ urlpatterns = [
     path("staff/interpreter/", views.interpreter_page, name="interpreter"),
     path("staff/rota/", views.staff_rota, name="rota"),
     path("staff/canned/", canned_views.canned_page, name="canned"),
+    path("staff/audit/", audit_page.audit_page, name="audit"),
+    # The self-help pages beside the chat (ops/selfhelp/).
+    path("staff/pages/", selfhelp_views.pages_overview, name="selfhelp"),
+    path("staff/pages/export", selfhelp_views.pages_export, name="selfhelp-export"),
+    path("staff/pages/import", selfhelp_views.pages_import, name="selfhelp-import"),
+    path(
+        "staff/pages/<slug:section>/<str:language>",
+        selfhelp_views.pages_edit,
+        name="selfhelp-edit",
+    ),
     # Campaigns and the activity report (ops/campaign_pages.py, ops/report/), issue 8.
     path("staff/campaigns/", campaign_pages.campaign_list, name="campaigns"),
     path("staff/campaigns/new", campaign_pages.campaign_new, name="campaign-new"),
+    path(
+        "staff/campaigns/association",
+        campaign_pages.association_edit,
+        name="campaigns-association",
+    ),
     path("staff/campaigns/<int:campaign_id>/", campaign_pages.campaign_edit, name="campaign"),
     path(
         "staff/campaigns/<int:campaign_id>/sent", campaign_pages.campaign_sent, name="campaign-sent"
@@ -42,6 +60,21 @@ urlpatterns = [
     path("staff/report/print", report_views.report_print, name="report-print"),
     path("staff/report/export.csv", report_views.report_csv, name="report-csv"),
     # The JSON API (ops/api.py).
+    # Web Push (issue 24, ops/push/api.py).
+    path("staff/sw.js", push_views.staff_service_worker, name="staff-service-worker"),
+    path("staff/api/push", push_api.staff_push_state, name="api-push"),
+    path(
+        "staff/api/push/subscription",
+        push_api.staff_push_subscribe,
+        name="api-push-subscribe",
+    ),
+    path(
+        "staff/api/push/unsubscribe",
+        push_api.staff_push_unsubscribe,
+        name="api-push-unsubscribe",
+    ),
+    path("c/push/subscribe", push_api.visitor_push_subscribe, name="push-visitor-subscribe"),
+    path("c/push/unsubscribe", push_api.visitor_push_unsubscribe, name="push-visitor-unsubscribe"),
     path("staff/api/devices", api.devices_register, name="api-devices"),
     path("staff/api/devices/<uuid:device_id>", api.device_detail, name="api-device"),
     path(
@@ -137,6 +170,11 @@ urlpatterns = [
     # Canned replies (ops/api_canned.py).
     path("staff/api/canned", api_canned.library, name="api-canned"),
     path("staff/api/canned/<int:reply_id>", api_canned.reply, name="api-canned-reply"),
+    path(
+        "staff/api/canned/<int:reply_id>/review",
+        api_canned.review,
+        name="api-canned-review",
+    ),
     path("staff/api/canned/variables", api_canned.variables_put, name="api-canned-variables"),
     path("staff/api/canned/export", api_canned.library_export, name="api-canned-export"),
     path("staff/api/canned/import", api_canned.library_import, name="api-canned-import"),

@@ -23,6 +23,7 @@ from ops import page_strings, selectors
 from ops.activity.models import Outcome, Topic
 from ops.api import error_response
 from ops.models import StaffProfile
+from ops.public_roles import public_role
 
 API_PREFIX = "/staff/api/"
 # Not the site-wide "no-referrer": under it browsers send `Origin: null` with every POST
@@ -60,6 +61,8 @@ def staff_app(request: HttpRequest) -> HttpResponse:
     if profile.is_interpreter:
         return redirect("ops:interpreter")  # issue 6: their own page, never the queue
     context = page_context(profile, page_strings.staff_app())
+    # Sent with the label, so visitors read the role in their language (ops/public_roles.py).
+    context["public_role"] = public_role(profile.public_label) or ""
     context["expiry"] = expiry_policy()  # issue 7: shown in the dashboard
     context["topics"], context["outcomes"] = Topic.choices, Outcome.choices  # outcome-form.js
     return render(request, "ops/app.html", context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -53,6 +54,11 @@ def embedded_env() -> dict[str, str]:
     Whatever the test run points at (PostgreSQL, Redis, a secret key) is left out, so the
     subprocess sees what `make run` on a fresh clone sees.
     """
+    return embedded_environment()
+
+
+def embedded_environment() -> dict[str, str]:
+    """What `embedded_env` gives, for fixtures of a wider scope."""
     leave_out = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FILE"}
     env = {name: value for name, value in os.environ.items() if name not in leave_out}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -76,9 +82,16 @@ class Served:
         return self.output_path.read_text()
 
     def stop(self) -> None:
+        """SIGTERM; a server that has not stopped 30 s later is killed, and said so (a
+        test that is about stopping cleanly asserts it itself: test_uvloop_serve.py)."""
         if self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                print(f"serve on port {self.port} did not stop within 30 s of SIGTERM: killed")
+                self.process.kill()
+                self.process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -91,29 +104,48 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     started: list[Served] = []
 
     def start(env: dict[str, str], *arguments: str) -> Served:
-        port = port_free()
-        ready_file = tmp_path / f"serve-{port}.ready"
-        output_path = tmp_path / f"serve-{port}.log"
-        command = [sys.executable, "manage.py", "serve", "--port", str(port)]
-        command += ["--ready-file", str(ready_file), *arguments]
-        with output_path.open("wb") as output:
-            process = subprocess.Popen(
-                command, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
-            )
-        served = Served(process=process, port=port, output_path=output_path)
-        started.append(served)
-        deadline = time.monotonic() + 60
-        while not ready_file.exists():
-            if process.poll() is not None:
-                raise AssertionError(f"serve exited early:\n{served.output()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"serve did not start:\n{served.output()}")
-            time.sleep(0.05)
-        return served
+        started.append(serve_start(env, tmp_path, *arguments))
+        return started[-1]
 
     yield start
     for served in started:
         served.stop()
+
+
+def sigint_default() -> None:
+    """In the child, SIGINT as a terminal delivers it: a suite run in the background
+    (`make test &`) has it ignored, which the child would inherit, and a test sending
+    SIGINT would wait for nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def serve_start(env: dict[str, str], directory: Path, *arguments: str) -> Served:
+    """Start `manage.py serve` (its ready file and log in ``directory``) and wait until it
+    listens; the caller stops it."""
+    port = port_free()
+    ready_file = directory / f"serve-{port}.ready"
+    output_path = directory / f"serve-{port}.log"
+    command = [sys.executable, "manage.py", "serve", "--port", str(port)]
+    command += ["--ready-file", str(ready_file), *arguments]
+    with output_path.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            preexec_fn=sigint_default,  # noqa: PLW1509 — one call, before exec
+        )
+    served = Served(process=process, port=port, output_path=output_path)
+    deadline = time.monotonic() + 180  # slow on a busy machine: a wait, never a timing test
+    while not ready_file.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{served.output()}")
+        if time.monotonic() > deadline:
+            served.stop()
+            raise AssertionError(f"serve did not start:\n{served.output()}")
+        time.sleep(0.05)
+    return served
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -153,3 +185,21 @@ def link_opens_fresh() -> Iterator[None]:
     link_opens_buckets.buckets.clear()
     yield
     link_opens_buckets.buckets.clear()
+
+
+@pytest.fixture(autouse=True)
+def open_challenges_cheap(settings) -> None:
+    """Issue 15's proof of work at its lowest price: tests open conversations by the
+    hundred. Tests of the price set it (tests/chat/test_open_challenge.py)."""
+    from chat import open_challenge
+
+    settings.CHAT_OPEN_POW_NUMBER = 1_000
+    settings.CHAT_OPEN_POW_NUMBER_MAX = 1_000
+    open_challenge.difficulty.read_at = float("-inf")  # read afresh with these
+
+
+@pytest.fixture(autouse=True)
+def visitor_messages_unthrottled(settings) -> None:
+    """Issue 15's visitor message rate (30 a minute, burst 10) paces a person; tests that
+    send many messages at machine speed are not about it. Tests of the limit set it."""
+    settings.CHAT_VISITOR_MESSAGES_BURST = 10_000

@@ -64,3 +64,17 @@ def test_without_its_own_return_code_pepper_check_deploy_says_so():
     assert "chat.W001" in done.stderr
     done = check_deploy(**{**env, "RETURN_CODE_PEPPER": "short"})
     assert "chat.W001" in done.stderr
+
+
+def test_with_push_on_and_no_real_vapid_subject_check_deploy_says_so():
+    from ops.push.vapid import vapid_key_generate
+
+    key = vapid_key_generate()
+    done = check_deploy(**{**production_env(), "PUSH_VAPID_PRIVATE_KEY": key})
+    assert done.returncode != 0
+    assert "helpline.W004" in done.stderr
+    subject = "mailto:coordination@helpline.example"
+    done = check_deploy(
+        **{**production_env(), "PUSH_VAPID_PRIVATE_KEY": key, "PUSH_VAPID_SUBJECT": subject}
+    )
+    assert done.returncode == 0, done.stderr

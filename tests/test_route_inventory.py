@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 # Reachable by anybody, on purpose: the visitor's pages, health, the sign-in itself.
 PUBLIC = {
     "healthz",
+    "livez",  # liveness: this process answers (chat/health.py)
     "ops:login",
     "ops:logout",  # POST only; signs out whoever asks
     "ops:language",  # the sign-in page's language switch
@@ -27,10 +28,26 @@ PUBLIC = {
     "widget:embed",
     "widget:bye",
     "widget:opened",  # POST only, empty; 204 whatever the code (issue 8)
+    # The self-help pages beside the chat, their offline copy, worker and manifest.
+    "widget:pages-home",
+    "widget:pages-section",
+    "widget:pages-kit",
+    "widget:pages-manifest",
+    "widget:service-worker",
+    "widget:pages-embed-home",
+    "widget:pages-embed-section",
     "staff_auth:security-txt",
+    # The sign-in of native apps: GET says who is signed in (nobody, here) with a CSRF
+    # token; POST is the sign-in itself (tests/ops/test_session_api.py).
+    "staff_auth:api-session",
+    # Issue 24: a visitor's push opt-in (POST only; the conversation's token authorises)
+    # and the staff dashboard's service worker (no secret, fetched for updates).
+    "ops:push-visitor-subscribe",
+    "ops:push-visitor-unsubscribe",
+    "ops:staff-service-worker",
 }
 # The only route any partner site may frame.
-FRAMEABLE = {"widget:embed"}
+FRAMEABLE = {"widget:embed", "widget:pages-embed-home", "widget:pages-embed-section"}
 SAMPLES = {"int": "1", "uuid": str(uuid.UUID(int=7)), "slug": "x", "str": "x", "path": "x"}
 # The admin's routes are regular expressions: a sample of them, the rest is the same site.
 ADMIN_SAMPLES = ["/admin/", "/admin/auth/user/", "/admin/ops/staffprofile/", "/admin/login/"]

@@ -227,6 +227,18 @@ def test_a_team_key_rotation_longer_than_the_conversation_lifetime_is_refused(
     assert "CHAT_TEAM_KEY_ROTATION_DAYS must not be longer" in result.stderr
 
 
+def test_a_send_queue_that_cannot_hold_three_backlog_pages_is_refused(
+    embedded_env: dict[str, str],
+) -> None:
+    """A page goes once less than a page waits, and its frames are 4/3 of its bytes:
+    with less room, a client reading slowly would be closed (4413)."""
+    env = {**embedded_env, "CHAT_SYNC_PAGE_BYTES": "262144"}
+    assert settings_in_subprocess({**env, "CHAT_SEND_QUEUE_BYTES": "786432"}).returncode == 0
+    result = settings_in_subprocess({**env, "CHAT_SEND_QUEUE_BYTES": "786431"})
+    assert result.returncode != 0
+    assert "CHAT_SEND_QUEUE_BYTES must hold three" in result.stderr
+
+
 def test_a_malformed_database_url_does_not_echo_its_password(
     embedded_env: dict[str, str],
 ) -> None:
@@ -255,3 +267,18 @@ def test_a_sqlite_database_url_gets_the_embedded_defaults_locking(
     options = json.loads(result.stdout)
     assert options["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in options["init_command"]
+
+
+def test_production_refuses_the_test_clock(embedded_env: dict[str, str], tmp_path: Path) -> None:
+    """The test clock (ops/clock.py) moves routing through time: never in production."""
+    env = {
+        **embedded_env,
+        "PRODUCTION": "true",
+        "SECRET_KEY": "x" * 60,
+        "HELPLINE_TEST_CLOCK_FILE": str(tmp_path / "clock"),
+    }
+    result = settings_in_subprocess(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: HELPLINE_TEST_CLOCK_FILE is for tests" in result.stderr
+    del env["HELPLINE_TEST_CLOCK_FILE"]
+    assert settings_in_subprocess(env).returncode == 0

@@ -25,7 +25,10 @@ WIDGET_LANGUAGES: tuple[tuple[str, str], ...] = (
     ("ro", "Română"),
     ("ru", "Русский"),
     ("es", "Español"),
-    ("pt", "Português"),
+    # Brazilian Portuguese first: many of the Portuguese-speaking people the service is
+    # for come from Brazil. "pt-BR" (any case) gets it, every other "pt" Portugal's.
+    ("pt-BR", "Português (Brasil)"),
+    ("pt", "Português (Portugal)"),
     # Simplified Chinese: "zh-CN", "zh-Hans", "zh-TW"… all land here (primary subtag).
     ("zh", "中文"),
 )
@@ -36,9 +39,14 @@ def language_codes() -> list[str]:
 
 
 def language_supported(tag: str) -> str | None:
-    """Our language for a BCP 47 tag ("en-GB" → "en"), or None."""
-    primary = tag.strip().lower().split("-")[0]
-    return primary if primary in language_codes() else None
+    """Our language for a BCP 47 tag ("en-GB" → "en", "pt-br" → "pt-BR"), or None: the
+    whole tag when we have it, else its primary subtag."""
+    codes = {code.lower(): code for code in language_codes()}
+    tag = tag.strip().lower()
+    if tag in codes:
+        return codes[tag]
+    primary = tag.split("-")[0]
+    return codes.get(primary)
 
 
 def accept_language_parse(header: str) -> list[str]:

@@ -1,10 +1,9 @@
-"""The ES modules the chat page loads, found by following its imports.
+"""The ES modules a script loads, found by following its imports.
 
-The page lists every module in `<link rel="modulepreload">` so that a phone on 3G
-fetches the whole graph at once instead of discovering it one import at a time (each
-level of imports would otherwise cost a round trip). The list is computed from the
-files themselves, so a module added under chat/static/chat/ is preloaded without anyone
-remembering to add it here.
+The self-help pages' scripts are served as they are (the chat's code is bundled,
+widget/bundle-src): the service worker's offline copy must hold each module they import
+(widget/pages.py). The list is computed from the files themselves, so a module added
+to them is kept offline without anyone remembering to add it here.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-
-ENTRY = "widget/app.js"
 
 # `import … from "./x.js"`, `export … from "../x.js"`, `import "./x.js"`,
 # `import("./x.js")`: relative specifiers only (there is no import map, so bare ones
@@ -56,7 +53,7 @@ def _graph_cached(entry: str) -> tuple[str, ...]:
     return tuple(module_graph_walk(entry))
 
 
-def page_modules(entry: str = ENTRY) -> list[str]:
+def page_modules(entry: str) -> list[str]:
     """Cached for the life of the process, except under DEBUG (files change while
     someone develops)."""
     if settings.DEBUG:

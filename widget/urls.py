@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from widget import views
+from widget import pages, views
 
 app_name = "widget"
 
@@ -15,4 +15,12 @@ urlpatterns = [
     # Issue 8: the page's script says the link was opened (POST, empty; always 204).
     path("c/<slug:code>/opened", views.link_opened, name="opened"),
     path("bye", views.bye, name="bye"),
+    # The self-help pages beside the chat (widget/pages.py); "-" is the code of no campaign.
+    path("c/sw.js", pages.service_worker, name="service-worker"),
+    path("c/<slug:code>/p/", pages.home, name="pages-home"),
+    path("c/<slug:code>/p/offline.json", pages.offline_kit, name="pages-kit"),
+    path("c/<slug:code>/p/manifest.webmanifest", pages.manifest, name="pages-manifest"),
+    path("c/<slug:code>/p/<slug:section>", pages.section, name="pages-section"),
+    path("c/<slug:code>/embed/p/", pages.embed_home, name="pages-embed-home"),
+    path("c/<slug:code>/embed/p/<slug:section>", pages.embed_section, name="pages-embed-section"),
 ]

@@ -16,20 +16,23 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors
 from chat.crypto import suite1
+from chat.hooks import hook
 from chat.services.conversations import campaign_code_accepted
-from widget.languages import WIDGET_LANGUAGES, language_negotiate
+from widget.languages import WIDGET_LANGUAGES, language_codes, language_negotiate
 from widget.link_opens import link_open_admit, link_open_same_origin
-from widget.modules import page_modules
+from widget.pages import pages_link
 from widget.partners import partner_origins
 
 # The tab and history title: says nothing about what the page is (DESIGN §1 — the phone
@@ -47,18 +50,45 @@ def helpline_fingerprint() -> str | None:
     return suite1.admin_fingerprint(bytes(admin_key.public_key)).hex()
 
 
-def campaign_for(code: str | None) -> str | None:
-    """The campaign code to report, or None for an unknown or stale code: an old
-    sticker still opens the chat, unattributed."""
+def campaign_shaped(code: str | None) -> str | None:
+    """The link's code as the page passes it on (to `conversation.open`, to the link
+    opened beacon), or None if no campaign code could look like it. Whether a campaign
+    has this code is not said: the page is the same for any code, so that nobody can
+    try codes to find the campaigns (the server decides at `conversation.open`, where
+    an unknown code, an old sticker, opens the chat unattributed)."""
     if not code or len(code) > CAMPAIGN_CODE_MAX:
         return None
-    return campaign_code_accepted(code) or None
+    return code
+
+
+def campaign_for(code: str | None) -> str | None:
+    """The campaign code to count, or None for an unknown or stale code."""
+    shaped = campaign_shaped(code)
+    return (campaign_code_accepted(shaped) or None) if shaped else None
+
+
+def catalogue_urls() -> dict[str, str]:
+    """Each language's catalogue, by the URL the static storage gives it (hashed once
+    collected: the browser keeps it for good, docs/operations.md "Static files")."""
+    return {code: static(f"widget/i18n/{code}.json") for code in language_codes()}
+
+
+def association_shown() -> dict | None:
+    """The association's name and one line, as its coordinator set them (ops), or None."""
+    provider = hook("WIDGET_ASSOCIATION_PROVIDER")
+    return provider() if provider is not None else None
+
+
+def push_key() -> str | None:
+    provider = hook("WIDGET_PUSH_KEY_HOOK")
+    return provider() if provider is not None else None
 
 
 def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> HttpResponse:
     language = language_negotiate(request)
     fingerprint = helpline_fingerprint()
-    campaign = campaign_for(code)
+    campaign = campaign_shaped(code)
+    catalogues = catalogue_urls()
     config = {
         "base_url": f"{request.scheme}://{request.get_host()}",
         "admin_fingerprint": fingerprint,
@@ -77,6 +107,13 @@ def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> Htt
             request.build_absolute_uri(settings.WIDGET_EXIT_URL) if layout == "embed" else None
         ),
         "partner_origins": partner_origins() if layout == "embed" else [],
+        # Issue 24: the VAPID public key when visitors may ask for push; null: not offered.
+        "push_key": push_key(),
+        "catalogues": catalogues,
+        # Imported by the page's script once it runs (widget/bundle-src).
+        "protocol_module": static("widget/dist/visitor-protocol.js"),
+        # The Web Worker that solves a new conversation's proof of work.
+        "pow_worker": static("widget/dist/visitor-pow-worker.js"),
     }
     context = {
         "config": config,
@@ -85,8 +122,10 @@ def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> Htt
         "languages": WIDGET_LANGUAGES,
         "layout": layout,
         "page_title": PAGE_TITLE,
-        "modules": page_modules(),
+        "catalogue_url": catalogues[language],
+        "association": association_shown(),
         "code": code,
+        "pages": pages_link(code, language, layout=layout),
     }
     with translation.override(language):
         response = render(request, "widget/chat.html", context)
@@ -99,13 +138,17 @@ def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> Htt
     return response
 
 
+# The page holds no secret (no cookie, no token: a compression oracle has nothing to
+# find) and is sent compressed on a slow line; behind Caddy it is left as it is.
 @require_GET
+@gzip_page
 def chat_link(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """`/c/<code>`: the chat, at once, no account, no name."""
     return widget_render(request, code, layout="page")
 
 
 @require_GET
+@gzip_page
 @xframe_options_exempt
 def chat_embed(request: HttpRequest, code: str) -> HttpResponse:
     """`/c/<code>/embed`: the same chat, compact, for the iframe that embed.js opens.

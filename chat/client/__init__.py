@@ -4,10 +4,10 @@ It makes and holds its own keys and talks to the server only through the websock
 protocol (and, for staff, Django's login form) — exactly what a browser does.
 """
 
-from chat.client.keys import AdminKeys, DeviceKeys
 from chat.client.staff import StaffClient
 from chat.client.state import ConversationState, Message
 from chat.client.visitor import VisitorClient
+from chat.crypto.keys import AdminKeys, DeviceKeys
 
 __all__ = [
     "AdminKeys",

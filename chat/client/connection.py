@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import msgspec
@@ -20,6 +21,10 @@ from chat.protocol import frames as f
 _decoder = msgspec.json.Decoder(f.SERVER_FRAMES)
 _encoder = msgspec.json.Encoder()
 _refs = itertools.count(1)
+HELLO_TIMEOUT = 10
+# Called with the text of every frame received, before it is decoded: tests register a
+# check against the protocol's JSON Schema here (tests/frame_schema.py). Empty otherwise.
+RECEIVE_HOOKS: list[Callable[[str], None]] = []
 
 
 class ServerRefused(Exception):
@@ -48,6 +53,9 @@ class Connection:
         self.cookie = cookie
         self.items: asyncio.Queue = asyncio.Queue()
         self.hello: f.Hello | None = None
+        # The latest `open.challenge` (visitor sockets), for the next open.
+        self.open_challenge: f.OpenChallenge | None = None
+        self.open_challenge_came = asyncio.Event()
         self.websocket: ClientConnection | None = None
         self._waiting: dict[str, asyncio.Future] = {}
         self._reader: asyncio.Task | None = None
@@ -64,7 +72,13 @@ class Connection:
             open_timeout=10,
         )
         self.closed.clear()
-        hello = _decoder.decode(await self.websocket.recv())
+        try:
+            # A server that accepted the socket but hangs before `hello` (its database
+            # hung mid-handshake) must not hold this client: the session tries again.
+            hello = self._decode(await asyncio.wait_for(self.websocket.recv(), HELLO_TIMEOUT))
+        except BaseException:
+            self.websocket.transport.abort()
+            raise
         if not isinstance(hello, f.Hello):
             raise ConnectionLost(f"expected hello, got {type(hello).__name__}")
         self.hello = hello
@@ -81,7 +95,10 @@ class Connection:
     async def _read(self) -> None:
         try:
             async for raw in self.websocket:
-                self._route(_decoder.decode(raw))
+                frame = self._decode(raw)
+                # Dashboard news, coalesced (issue 18): each item as if it came alone.
+                for item in frame.items if isinstance(frame, f.News) else [frame]:
+                    self._route(item)
         except ConnectionClosed:
             pass
         finally:
@@ -92,9 +109,19 @@ class Connection:
             self._waiting.clear()
             await self.items.put(None)
 
+    @staticmethod
+    def _decode(raw: str):  # noqa: ANN205 — one of f.SERVER_FRAMES
+        for hook in RECEIVE_HOOKS:
+            hook(raw)
+        return _decoder.decode(raw)
+
     def _route(self, frame) -> None:
         """The first answer with a waited-for ref resolves it; everything else (items,
         unsolicited errors) is queued in order."""
+        if isinstance(frame, f.OpenChallenge):
+            self.open_challenge = frame
+            self.open_challenge_came.set()
+            return
         ref = getattr(frame, "ref", None)
         future = self._waiting.pop(ref, None) if ref else None
         # The processor needs a conversation.state before the backlog behind it, and a
@@ -108,6 +135,15 @@ class Connection:
             future.set_exception(ServerRefused(frame))
         else:
             future.set_result(frame)
+
+    async def open_challenge_after(
+        self, used: f.OpenChallenge | None, *, timeout: float = 30
+    ) -> f.OpenChallenge:
+        """The latest `open.challenge`, once it is another than ``used``."""
+        while self.open_challenge is None or self.open_challenge == used:
+            self.open_challenge_came.clear()
+            await asyncio.wait_for(self.open_challenge_came.wait(), timeout)
+        return self.open_challenge
 
     async def send(self, frame: f.ClientFrame) -> None:
         await self.websocket.send(_encoder.encode(frame).decode("utf-8"))

@@ -1,74 +1,75 @@
-"""Staff sign-in over HTTP, for the reference client: the password form, then the second
-factor (a TOTP code from the account's secret), CSRF included — what a browser does."""
+"""Staff sign-in over HTTP, for the reference client: the JSON sign-in of native apps
+(docs/protocol.md §11.2) — the password and a TOTP code from the account's secret in one
+request, CSRF token and Origin included — which gives the session a browser gets."""
 
 from __future__ import annotations
 
 import http.cookiejar
-import re
+import json
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
+from urllib.parse import urlsplit
 
 from chat.client.totp import totp_fresh, totp_spent
 
-LOGIN_PATH = "/staff/login/"
-SECOND_FACTOR_PATH = "/staff/2fa/"
-# A refused code (the step was used by another sign-in of the account): try the next.
-SECOND_FACTOR_TRIES = 3
+SESSION_PATH = "/staff/api/session"
+# A code refused (another sign-in of the account took its time step, or the server's
+# drift correction no longer takes the step this process had left): try a fresh one.
+SECOND_FACTOR_TRIES = 4
+CODE_REFUSALS = ("code_used", "code_wrong", "code_throttled")
 
 
 class LoginFailed(Exception):
     pass
 
 
-class _KeepRedirect(urllib.request.HTTPRedirectHandler):
-    """Do not follow redirects: each step's 302 says where the sign-in goes next."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
-        return None
+def _origin(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
-def _post_form(opener, url: str, fields: dict[str, str]) -> str | None:  # noqa: ANN001
-    """GET the form at ``url`` (for its CSRF token), POST ``fields``; the redirect's
-    Location, or None when the form came back (a wrong value)."""
-    with opener.open(url, timeout=10) as response:  # noqa: S310 — our own server
-        page = response.read().decode()
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    if match is None:
-        raise LoginFailed(f"no CSRF token on {url}")
-    data = urllib.parse.urlencode({"csrfmiddlewaretoken": match.group(1), **fields}).encode()
-    request = urllib.request.Request(url, data=data, headers={"Referer": url})  # noqa: S310
+def _call(opener, request: urllib.request.Request) -> tuple[int, dict, dict]:  # noqa: ANN001
+    """(status, JSON body, headers) of a request, errors included."""
     try:
-        with opener.open(request, timeout=10):  # noqa: S310 — 200: the form again
-            return None
+        with opener.open(request, timeout=10) as response:  # noqa: S310 — our own server
+            return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as exc:
-        if exc.code != 302:
-            raise LoginFailed(f"{url} answered {exc.code}") from exc
-        return exc.headers.get("Location", "")
+        return exc.code, json.loads(exc.read() or b"{}"), dict(exc.headers)
 
 
 def staff_login(base_url: str, username: str, password: str, totp_secret: str | None = None) -> str:
     """Sign in (password, then a code from ``totp_secret``, the base32 secret of the
     account's authenticator) and return the ``Cookie`` header value of the session."""
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _KeepRedirect())
-    base = base_url.rstrip("/")
-    location = _post_form(opener, base + LOGIN_PATH, {"username": username, "password": password})
-    if location is None:
-        raise LoginFailed("wrong username or password")
-    if urllib.parse.urlsplit(location).path != SECOND_FACTOR_PATH:
-        raise LoginFailed("this account has no authenticator yet: sign in once in a browser")
-    if not totp_secret:
-        raise LoginFailed("the account asks for a second factor: pass its TOTP secret")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = base_url.rstrip("/") + SESSION_PATH
+    headers = {"Origin": _origin(base_url), "Accept": "application/json"}
+    _, session, _ = _call(opener, urllib.request.Request(url, headers=headers))  # noqa: S310
     for attempt in range(SECOND_FACTOR_TRIES):
-        if attempt:
+        code = totp_fresh(totp_secret) if totp_secret else ""
+        body = {"username": username, "password": password, "code": code}
+        request = urllib.request.Request(  # noqa: S310 — our own server
+            url,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={
+                **headers,
+                "Content-Type": "application/json",
+                "X-CSRFToken": session["csrf_token"],
+            },
+        )
+        status, answer, answer_headers = _call(opener, request)
+        if status == 200:
+            return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+        refusal = answer.get("error", "")
+        if refusal not in CODE_REFUSALS or not totp_secret or attempt + 1 == SECOND_FACTOR_TRIES:
+            break
+        # django-otp makes the account wait after a refused code: Retry-After says how
+        # long when it is the throttle; a refused code costs a second, and its step.
+        if refusal == "code_throttled":
+            time.sleep(int(answer_headers.get("Retry-After", "1")) + 0.1)
+        else:
             totp_spent(totp_secret)
-            time.sleep(1.1)  # django-otp's throttle after a refused code
-        location = _post_form(opener, base + SECOND_FACTOR_PATH, {"code": totp_fresh(totp_secret)})
-        if location is not None and urllib.parse.urlsplit(location).path == LOGIN_PATH:
-            raise LoginFailed("the sign-in took too long: start again")
-        if location is not None:
-            cookies = {cookie.name: cookie.value for cookie in jar}
-            return "; ".join(f"{name}={value}" for name, value in cookies.items())
-    raise LoginFailed("the second factor was refused")
+            time.sleep(1.1)
+    raise LoginFailed(f"sign-in refused: {status} {refusal}")

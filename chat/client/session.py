@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from dataclasses import dataclass, field
@@ -23,8 +24,13 @@ from chat.protocol import frames as f
 logger = logging.getLogger(__name__)
 
 GAP_WAIT_SECONDS = 0.5
+# Reconnecting, and sending again after `internal`: full jitter between the first delay
+# and a ceiling that doubles each time, up to the last (docs/protocol.md §7).
+BACKOFF_FIRST_SECONDS = 0.05
+BACKOFF_MAX_SECONDS = 3.0
 PING_SECONDS = 10.0
 EPOCH_POLL_SECONDS = 0.05
+TYPING_CONTENT = json.dumps({"kind": "typing"}).encode()
 
 
 @dataclass
@@ -34,6 +40,7 @@ class Followed:
     pending: dict[int, object] = field(default_factory=dict)
     own_orders: set[int] = field(default_factory=set)
     gap_task: asyncio.Task | None = None
+    page_task: asyncio.Task | None = None  # asking for a backlog's next page
 
 
 class Session:
@@ -56,9 +63,14 @@ class Session:
         self.staff_events: list[f.StaffEvent] = []
         # Issue 7: conversations deleted (by their visitor, or expired) while followed.
         self.deleted: list[f.ConversationDeleted] = []
+        # `typing` frames that opened (docs/protocol.md §6.5): (conversation, sender), and
+        # the visitor's `conversation.route` frames, as received.
+        self.typing: list[tuple[str, str]] = []
+        self.routes: list[f.ConversationRoute] = []
         self.connection: Connection | None = None
         self.connected = asyncio.Event()
         self.reconnections = 0
+        self.internal_retries = 0  # sends refused with `internal` and sent again
         self._url_index = 0
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
@@ -103,19 +115,26 @@ class Session:
         raise NotImplementedError
 
     async def reconnect(self) -> None:
-        """Reconnect (trying each server URL in turn, with jittered backoff) and catch up."""
+        """Reconnect (trying each server URL in turn, with jittered backoff) and catch up.
+
+        Forever, whatever fails: a refused TCP connection, a handshake answered with an
+        HTTP error (websockets' ``InvalidStatus``: a worker whose database is away answers
+        500) or not answered properly (``InvalidMessage``), a timeout, a socket closed
+        before ``hello``, a refused ``open``/``resume``/``device.auth``. Only stopping the
+        session ends it."""
         self.connected.clear()
-        delay = 0.05
+        backoff = Backoff()
         while not self._stopping:
             self._url_index += 1
             try:
                 await self._connect()
                 self.reconnections += 1
                 return
-            except (OSError, ConnectionLost, ServerRefused, TimeoutError) as exc:
-                logger.debug("reconnect failed: %s", exc)
-                await asyncio.sleep(delay + random.uniform(0, delay))  # noqa: S311
-                delay = min(delay * 2, 2.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — every failure is retried
+                logger.debug("reconnect failed: %s: %s", type(exc).__name__, exc)
+                await backoff.wait()
 
     async def drop(self) -> None:
         """Close the socket as a network failure would (tests use it)."""
@@ -150,7 +169,16 @@ class Session:
     async def send_text(self, conversation_id: str, text: str) -> int:
         return await self.send_content(conversation_id, text.encode("utf-8"))
 
+    async def send_typing(self, conversation_id: str) -> None:
+        """ "Someone is writing" (docs/protocol.md §6.5): sealed like any event, sent once,
+        never stored, no answer."""
+        state = self.conversations[conversation_id].state
+        envelope = state.seal(TYPING_CONTENT, "event")
+        await self.connected.wait()
+        await self.connection.send(f.TypingSend(envelope=envelope))
+
     async def _send_envelope(self, envelope: Envelope) -> int:
+        internal_backoff = Backoff()
         while True:
             await self.connected.wait()
             connection = self.connection
@@ -165,11 +193,17 @@ class Session:
                 await self.replaced(connection)
                 continue
             except ServerRefused as exc:
-                if exc.code != "rate_limited":
-                    raise
-                # Slowed down: the same envelope (same seq) goes again when allowed.
-                await asyncio.sleep((exc.error.retry_after_ms or 100) / 1000)
-                continue
+                if exc.code == "rate_limited":
+                    # Slowed down: the same envelope (same seq) goes again when allowed.
+                    await asyncio.sleep((exc.error.retry_after_ms or 100) / 1000)
+                    continue
+                if exc.code == "internal" and self.auto_reconnect:
+                    # The server failed and stored nothing (its database is away): the
+                    # same envelope again, on this socket or the next, until stored.
+                    self.internal_retries += 1
+                    await internal_backoff.wait()
+                    continue
+                raise
             await connection.items.put(("own", envelope.conversation_id, ack.order))
             return ack.order
 
@@ -181,6 +215,8 @@ class Session:
     # -- receiving ------------------------------------------------------------------
 
     async def _process(self) -> None:
+        """Items in order, and reconnecting when the socket ends. Nothing an item does
+        ends this task: a session whose processor died would never reconnect again."""
         while True:
             item = await self.connection.items.get()
             if item is None:
@@ -192,8 +228,12 @@ class Session:
                 await self._handle(item)
             except ServerRefused as exc:
                 self.failures.append(f"refused: {exc}")
-            except ConnectionLost:
+            except (ConnectionLost, TimeoutError):
                 continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — kept for the caller, never fatal
+                self.failures.append(f"item failed: {type(exc).__name__}: {exc}")
 
     async def _handle(self, item) -> None:
         if isinstance(item, tuple):
@@ -222,12 +262,35 @@ class Session:
             self.staff_events.append(item)
         elif isinstance(item, f.ConversationDeleted):
             self.conversation_gone(item)
+        elif isinstance(item, f.ConversationRoute):
+            self.routes.append(item)
+        elif isinstance(item, f.Typing):
+            self.typing_open(item)
         elif isinstance(item, f.SyncDone):
             followed = self.conversations.get(item.conversation_id)
             if followed is not None and self.sees_part:
                 await self.backlog_done(followed, item.last_order)
+            if followed is not None and item.more:
+                # A backlog comes a page at a time: the items before this frame are
+                # applied, so ask for the next page from where they ended.
+                followed.page_task = asyncio.create_task(self.sync(item.conversation_id))
         elif isinstance(item, f.Error):
             self.failures.append(f"error: {item.code}: {item.message}")
+
+    def typing_open(self, typing: f.Typing) -> None:
+        """Kept only if it opens (the sender's key, this epoch) and says "typing". The
+        sender's certificate is not fetched for it: a staff client shows its profile first,
+        which brings it."""
+        followed = self.conversations.get(typing.conversation_id)
+        if followed is None:
+            return
+        try:
+            message = followed.state.envelope_open(typing.envelope, 0)
+            event = json.loads(message.content)
+        except (CryptoError, ValueError):
+            return
+        if isinstance(event, dict) and event.get("kind") == "typing":
+            self.typing.append((typing.conversation_id, typing.envelope.sender))
 
     def conversation_gone(self, deleted: f.ConversationDeleted) -> None:
         """The server deleted a followed conversation: forget it (and its keys)."""
@@ -316,3 +379,20 @@ class Session:
 
     async def receive(self, timeout: float = 10) -> Message:
         return await asyncio.wait_for(self.messages.get(), timeout)
+
+
+class Backoff:
+    """Jittered exponential backoff: each wait is uniform between the first delay and a
+    ceiling that doubles up to BACKOFF_MAX_SECONDS (many clients cut off at once do not
+    come back at once)."""
+
+    def __init__(
+        self, first: float = BACKOFF_FIRST_SECONDS, ceiling: float = BACKOFF_MAX_SECONDS
+    ) -> None:
+        self.first = first
+        self.ceiling = ceiling
+        self.delay = first
+
+    async def wait(self) -> None:
+        await asyncio.sleep(random.uniform(self.first, self.delay))  # noqa: S311
+        self.delay = min(self.delay * 2, self.ceiling)

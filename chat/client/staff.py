@@ -7,14 +7,14 @@ import time
 
 from chat.client.connection import ServerRefused
 from chat.client.http import staff_login
-from chat.client.keys import DeviceKeys
 from chat.client.rotation import epoch_rotate, epoch_rotation_due
 from chat.client.session import Followed, Session
 from chat.client.state import ConversationState
 from chat.crypto import certs, suite1
+from chat.crypto.certs import device_auth_message
 from chat.crypto.errors import BadObject
+from chat.crypto.keys import DeviceKeys
 from chat.protocol import frames as f
-from chat.services.devices import device_auth_message
 
 
 class StaffClient(Session):
@@ -36,6 +36,8 @@ class StaffClient(Session):
         self.admin_pk = b""
         self.cert: certs.DeviceCert | None = None
         self.team_keys: dict[int, tuple[certs.TeamKeyAnnouncement, suite1.PrivateKey]] = {}
+        # Every version the server announced to this device, held or not.
+        self.team_keys_announced: dict[int, certs.TeamKeyAnnouncement] = {}
 
     @classmethod
     def login(
@@ -86,9 +88,12 @@ class StaffClient(Session):
         self.cert = ready.cert
         self.sees_part = ready.cert.role == "interpreter"
         for entry in ready.team_keys:
+            self.team_keys_announced[entry.announcement.version] = entry.announcement
             if entry.wrap is None:
                 continue
-            team_key = self.device.team_wrap_open(entry.wrap, entry.announcement)
+            team_key = self.device.team_wrap_open(
+                entry.wrap.ct, entry.announcement, kem_pk=entry.wrap.kem_pk
+            )
             self.team_keys[entry.announcement.version] = (entry.announcement, team_key)
         # A version made since (a rotation) opens the conversations already followed too.
         for followed in self.conversations.values():
@@ -96,6 +101,13 @@ class StaffClient(Session):
             followed.state.team_keys.update(
                 {version: ann.pk for version, (ann, _) in self.team_keys.items()}
             )
+
+    def team_key_current_missing(self, *, now: int) -> int | None:
+        """The version new conversations use (the newest announced, not expired) when
+        this device does not hold it; None when it does (or there is none)."""
+        live = [v for v, ann in self.team_keys_announced.items() if ann.not_after > now]
+        current = max(live, default=None)
+        return current if current is not None and current not in self.team_keys else None
 
     def open_keys(self) -> dict[bytes, suite1.PrivateKey]:
         if self.cert is not None and self.cert.role == "interpreter":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chat.client.connection import Connection
+from chat.client.connection import Connection, ServerRefused
+from chat.client.open_pow import pow_solve_off_loop
 from chat.client.session import Followed, Session
 from chat.client.state import ConversationState
 from chat.crypto import certs, suite1
@@ -54,15 +55,7 @@ class VisitorClient(Session):
             followed.state.team_key_add(resumed.team_key)
 
     async def _open(self) -> None:
-        opened = await self.connection.request(
-            f.ConversationOpen(
-                suite=suite1.SUITE_ID,
-                language=self.language,
-                campaign=self.campaign,
-                visitor_kem_pk=suite1.public_bytes(self.kem),
-                visitor_sig_pk=suite1.public_bytes(self.sig),
-            )
-        )
+        opened = await self._open_paid()
         self.admin_check(opened.admin_pk, opened.team_key)
         self.token = opened.token
         self.conversation_id = opened.conversation_id
@@ -83,6 +76,29 @@ class VisitorClient(Session):
             )
         )
         await self.connection.items.put(("own", opened.conversation_id, ack.order))
+
+    async def _open_paid(self, tries: int = 3) -> f.ConversationOpened:
+        """`conversation.open` with the latest challenge solved (§8.3.1); a refused one
+        (expired, or used) is followed by a fresh challenge, solved in turn."""
+        used = None
+        while True:
+            used = await self.connection.open_challenge_after(used)
+            solution = await pow_solve_off_loop(used)
+            try:
+                return await self.connection.request(
+                    f.ConversationOpen(
+                        suite=suite1.SUITE_ID,
+                        language=self.language,
+                        campaign=self.campaign,
+                        visitor_kem_pk=suite1.public_bytes(self.kem),
+                        visitor_sig_pk=suite1.public_bytes(self.sig),
+                        pow=solution,
+                    )
+                )
+            except ServerRefused as exc:
+                tries -= 1
+                if exc.code != "pow_required" or tries == 0:
+                    raise
 
     def state_new(self, admin_pk: bytes) -> ConversationState:
         return ConversationState(

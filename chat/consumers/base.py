@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 import traceback
 from typing import Any
 
@@ -13,7 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from chat import selectors
+from chat import layer_sweep, metrics, selectors
 from chat.crypto.commits import Commit, Wrap
 from chat.crypto.suite1 import SUITE_ID
 from chat.db import db_call
@@ -24,28 +26,50 @@ from chat.events import (
     commit_event,
     conversation_group,
     envelope_event,
-    events_publish,
     receipt_event,
+    typing_event,
 )
+from chat.fanout import Fanout, from_this_process
+from chat.news import news_hub
 from chat.parties import Party
 from chat.protocol import frames as f
+from chat.protocol.close_codes import CloseCode
 from chat.protocol.errors import ErrorCode, ProtocolError, protocol_error_from
 from chat.protocol.parse import FrameParser, frame_encode
-from chat.ratelimit import TokenBucket
+from chat.ratelimit import RefusalWindow, TokenBucket
+from chat.server import SEND_QUEUE_EXTENSION
 from chat.services.commits import commit_submit
 from chat.services.conversations import receipt_record
 from chat.services.envelopes import envelope_submit
+from chat.sockets import local_sockets
 
 logger = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_SECONDS = 30
-NEWS_INTERVAL_SECONDS = 1.0
-# Frames waiting for their socket's frame task; beyond this a client is told to slow
-# down (the token bucket alone would let a burst pile up behind a slow database).
+# When to try again after too many sockets of one token (CHAT_SOCKETS_PER_TOKEN).
+TOKEN_RETRY_MS = 5000
+# Frames waiting for their socket's frame task (and their bytes, CHAT_RECEIVE_QUEUE_BYTES);
+# beyond this a client is told to slow down (the token bucket alone would let a burst pile
+# up behind a slow database).
 FRAMES_QUEUED_LIMIT = 64
-REFUSED_IN_A_ROW_LIMIT = 200
-CLOSE_AUTH_TIMEOUT = 4408
-CLOSE_FLOOD = 4429
+# How often a backlog page looks whether the client took the previous one.
+DRAIN_POLL_SECONDS = 0.05
+# `typing` (docs/protocol.md §6.5): relayed at most this often per socket, the rest
+# dropped; a client sends one every few seconds while someone types.
+TYPING_PER_SECOND = 0.5
+TYPING_BURST = 2
+# The smallest padding bucket (256) sealed: a typing event carries no content.
+TYPING_CT_BYTES = 272
+# The close code a consumer's own cleanup is run with when Channels never delivered
+# `websocket.disconnect` (the instance was cancelled, or a handler raised).
+CLOSE_ABNORMAL = 1006
+# How long the cleanup of an ended consumer may take (leaving groups, presence): it runs
+# shielded, so a second cancellation does not cut it short, but never forever.
+CLEANUP_TIMEOUT_SECONDS = 10
+GROUP_CHANGE_TIMEOUT_SECONDS = 3
+# Cleanups still running after their consumer's task ended (kept so they are not
+# collected half-way).
+cleanups: set[asyncio.Task] = set()
 
 
 class ProtocolConsumer(AsyncWebsocketConsumer):
@@ -53,11 +77,42 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     parser_factory: Any
     handlers: dict[type, str]
+    endpoint: str  # "visitor" or "staff": the label of its metrics (chat/metrics.py)
     auth_frames: tuple[type, ...]
     # Frames allowed before authenticating too (the visitor's return_code.open).
     anytime_frames: tuple[type, ...] = ()
 
-    refusal_code = 4403
+    refusal_code = CloseCode.REFUSED
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Channels' consumer loop, with its cleanup in a ``finally``: Channels calls
+        ``disconnect`` only for a `websocket.disconnect` message, so a consumer whose
+        handler raised (a send on a socket already gone) or whose instance Daphne
+        cancelled (a worker shutting down, a client gone during a database hang) left its
+        groups subscribed in Redis and its staff member "present". Here it runs however
+        the consumer ends, once."""
+        self.cleaned = False
+        # What disconnect() reads, should the instance end before connect() set it.
+        self.party = None
+        self.auth_timer = None
+        self.closing = False
+        self.backlog_upto = {}
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if not self.cleaned:
+                cleanup = asyncio.ensure_future(self.cleanup_after_end())
+                cleanups.add(cleanup)
+                cleanup.add_done_callback(cleanups.discard)
+                with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(cleanup), CLEANUP_TIMEOUT_SECONDS)
+
+    async def cleanup_after_end(self) -> None:
+        try:
+            await self.disconnect(CLOSE_ABNORMAL)
+        except Exception as exc:  # noqa: BLE001 — logged; the presence lease and the
+            # sweep (ops/presence.py) end what could not be ended here
+            logger.warning("consumer cleanup failed: %s", type(exc).__name__)
 
     def admitted(self) -> bool:
         """Whether the handshake may go on (the staff endpoint needs a session)."""
@@ -66,10 +121,14 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.party: Party | None = None
         self.backlog_upto: dict[str, int] = {}
-        self.held: dict[str, list] = {}  # conversation → live items waiting for its backlog
+        # conversation → live items waiting for its backlog page
+        self.held: dict[str, HeldItems] = {}
         self.auth_timer: asyncio.TimerHandle | None = None
+        # Set once this socket is being closed by the server: nothing more is handled.
+        self.closing = False
         if not self.admitted():
             # Accept only to say why, with a close code, and send nothing else.
+            metrics.HANDSHAKES_REFUSED.labels(self.endpoint).inc()
             await self.accept()
             await self.close(self.refusal_code)
             return
@@ -77,15 +136,26 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         self.bucket = TokenBucket(
             rate=settings.CHAT_RATE_PER_SECOND, burst=settings.CHAT_RATE_BURST
         )
-        self.refused_in_a_row = 0
-        self.frames: asyncio.Queue[f.ClientFrame] = asyncio.Queue()
-        self.frame_task: asyncio.Task | None = None
-        self.news_pending: dict[tuple, Event] = {}
-        self.news_timer: asyncio.TimerHandle | None = None
-        self.news_sent_at = float("-inf")
-        self.auth_timer = asyncio.get_running_loop().call_later(
-            AUTH_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self.close(CLOSE_AUTH_TIMEOUT))
+        self.refusals = RefusalWindow(
+            window=settings.CHAT_FLOOD_WINDOW_SECONDS,
+            minimum=settings.CHAT_FLOOD_REFUSED_MIN,
+            percent=settings.CHAT_FLOOD_REFUSED_PERCENT,
         )
+        self.typing_bucket = TokenBucket(rate=TYPING_PER_SECOND, burst=TYPING_BURST)
+        self.frames: asyncio.Queue[tuple[f.ClientFrame, int]] = asyncio.Queue()
+        self.frames_bytes = 0
+        self.frame_task: asyncio.Task | None = None
+        self.party_checked_at = float("-inf")
+        # Bytes waiting to be sent to this socket (chat/server.py; not under test clients).
+        self.send_queue = self.scope.get("extensions", {}).get(SEND_QUEUE_EXTENSION)
+        # Live items go out on their own task, after the ack (chat/fanout.py).
+        self.fanout = Fanout()
+        self.auth_timer = asyncio.get_running_loop().call_later(
+            AUTH_TIMEOUT_SECONDS, lambda: self.later(self.close_for(CloseCode.AUTH_TIMEOUT))
+        )
+        layer_sweep.sweep_start(self.channel_layer)  # what Redis did not unsubscribe
+        # Counted from here, as disconnect() uncounts every socket that got this far.
+        metrics.WEBSOCKETS.labels(self.endpoint).inc()
         await self.accept()
         await self.greet()
 
@@ -93,19 +163,68 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         await self.send_frame(hello_frame())
 
     async def disconnect(self, code: int) -> None:
-        if self.auth_timer is None:
+        """Leave everything this socket holds. Safe to run again after it was cut short
+        (``__call__`` runs it when Channels did not, or did not finish): each step
+        forgets what it undid first."""
+        if self.auth_timer is None or self.cleaned:
+            self.cleaned = True  # refused at the handshake: nothing of its own to leave
             return
+        if not getattr(self, "uncounted", False):
+            self.uncounted = True
+            metrics.WEBSOCKETS.labels(self.endpoint).dec()
+        self.closing = True
         self.auth_timer.cancel()
         if self.frame_task is not None:
             self.frame_task.cancel()
-        if self.news_timer is not None:
-            self.news_timer.cancel()
-            await self.news_flush()
+        local_sockets.forget(self)
         for conversation_id in list(self.backlog_upto):
             await self.unfollow(conversation_id)
+        self.cleaned = True
 
     async def send_frame(self, frame: f.ServerFrame) -> None:
         await self.send(text_data=frame_encode(frame))
+
+    def later(self, coroutine) -> None:
+        """Run ``coroutine`` from a timer, keeping its task until it ends."""
+        task = asyncio.ensure_future(coroutine)
+        self.timer_tasks = getattr(self, "timer_tasks", set())
+        self.timer_tasks.add(task)
+        task.add_done_callback(self.timer_tasks.discard)
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Channels' close, with the code a plain int: Autobahn (under Daphne) refuses
+        any other type, a CloseCode included, and the socket then ends 1011."""
+        if code is not None and code is not True:
+            code = int(code)
+        await super().close(code, reason)
+
+    async def close_for(self, code: int) -> None:
+        """Close this socket with ``code``, once; frames still queued are dropped."""
+        if self.closing:
+            return
+        self.closing = True
+        await self.close(code)
+
+    async def group_join(self, group: str) -> None:
+        """Join a channel layer group, and this process's own table of it
+        (chat/sockets.py), which notices reach without Redis."""
+        local_sockets.join(group, self)
+        await group_change(self.channel_layer.group_add, group, self.channel_name)
+
+    async def group_leave(self, group: str) -> None:
+        local_sockets.leave(group, self)
+        await group_change(self.channel_layer.group_discard, group, self.channel_name)
+
+    def token_take(self, token: str, ref: str | None) -> None:
+        """Count this socket as one of ``token``'s (a conversation or a device), or
+        refuse: CHAT_SOCKETS_PER_TOKEN are open already in this process."""
+        if not local_sockets.token_take(token, self, limit=settings.CHAT_SOCKETS_PER_TOKEN):
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                "too many open sockets for this conversation or device",
+                ref=ref,
+                retry_after_ms=TOKEN_RETRY_MS,
+            )
 
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch without its ``close_old_connections`` hop before every
@@ -113,6 +232,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         the event loop's time under load (bench/ profile), once per frame and per live
         item delivered. The ORM runs only in chat/db.py's threads, which close old
         connections around each call themselves."""
+        if from_this_process(message):
+            return  # delivered to this process's sockets already (chat/fanout.py)
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -125,33 +246,44 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         while a frame waits for the database, the items of other people keep flowing to
         this socket (a staff socket writing in one conversation still receives the
         others' messages at once — bench/ measured delivery waiting behind acks)."""
-        if self.auth_timer is None:
-            return  # refused at the handshake
+        if self.auth_timer is None or self.closing:
+            return  # refused at the handshake, or being closed
+        size = len(text_data or bytes_data or "")
         try:
             frame = self.parser.parse(text_data, bytes_data)
             # Parsed first (it is cheap) so the refusal carries the frame's ref and the
             # client knows which request to send again; the bucket guards the database.
-            if not self.bucket.take() or self.frames.qsize() >= FRAMES_QUEUED_LIMIT:
+            if (
+                not self.bucket.take()
+                or self.frames.qsize() >= FRAMES_QUEUED_LIMIT
+                or self.frames_bytes + size > settings.CHAT_RECEIVE_QUEUE_BYTES
+            ):
                 raise ProtocolError(
                     ErrorCode.RATE_LIMITED, "too many frames; slow down", ref=frame.ref
                 )
         except ProtocolError as exc:
             await self.refuse(exc)
             return
-        self.frames.put_nowait(frame)
+        self.frames_bytes += size
+        self.frames.put_nowait((frame, size))
+        # Counted as accepted now, not once handled: refusals are counted at once, and
+        # a burst of them must not outrun the frames still waiting in the queue.
+        self.refusals.record(refused=False)
         if self.frame_task is None:
             self.frame_task = asyncio.create_task(self.frames_handle())
 
     async def frames_handle(self) -> None:
-        while True:
-            frame = await self.frames.get()
-            await self.frame_handle(frame)
+        while not self.closing:
+            frame, size = await self.frames.get()
+            self.frames_bytes -= size
+            if not self.closing:
+                await self.frame_handle(frame)
 
     async def frame_handle(self, frame: f.ClientFrame) -> None:
         try:
             await self.dispatch_frame(frame)
         except ProtocolError as exc:
-            await self.refuse(exc)
+            await self.refuse(exc, queued=True)
             return
         except Exception as exc:  # noqa: BLE001 — no frame may crash a worker
             # Type and stack only: an exception message could hold frame or row values.
@@ -162,10 +294,9 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             )
             # The answer carries the frame's ref, so the client's request fails now.
             await self.refuse(
-                ProtocolError(ErrorCode.INTERNAL, "server error; nothing stored", ref=frame.ref)
+                ProtocolError(ErrorCode.INTERNAL, "server error; nothing stored", ref=frame.ref),
+                queued=True,
             )
-            return
-        self.refused_in_a_row = 0
 
     async def dispatch_frame(self, frame: f.ClientFrame) -> None:
         name = self.handlers.get(type(frame))
@@ -178,25 +309,49 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             )
         if not authenticating and self.party is None and not isinstance(frame, self.anytime_frames):
             raise ProtocolError(ErrorCode.NOT_AUTHENTICATED, "authenticate first", ref=frame.ref)
+        if self.party is not None and not await self.party_current():
+            return  # no longer allowed: the socket is being closed
         try:
             await getattr(self, name)(frame)
         except ChatError as exc:
             raise protocol_error_from(exc, frame.ref) from None
 
-    async def refuse(self, exc: ProtocolError) -> None:
-        self.refused_in_a_row += 1
+    async def refuse(self, exc: ProtocolError, *, queued: bool = False) -> None:
+        """Answer a refused frame; ``queued``: its handler refused it, after it was
+        counted as accepted."""
+        if self.closing:
+            return
+        self.refusals.record(refused=True, counted=queued)
+        metrics.REFUSALS.labels(exc.code.value).inc()
         retry = exc.retry_after_ms
         if retry is None and exc.code == ErrorCode.RATE_LIMITED:
             retry = self.bucket.retry_after_ms()
         await self.send_frame(
             f.Error(ref=exc.ref, code=exc.code.value, message=exc.message, retry_after_ms=retry)
         )
-        if self.refused_in_a_row >= REFUSED_IN_A_ROW_LIMIT:
-            await self.close(CLOSE_FLOOD)
+        if self.refusals.flooding():
+            await self.close_for(CloseCode.FLOOD)
 
     def authenticated(self, party: Party) -> None:
         self.party = party
         self.auth_timer.cancel()
+        self.party_checked_at = asyncio.get_running_loop().time()
+
+    async def party_current(self) -> bool:
+        """Whether the party may still use this socket, asked of the database when the
+        last answer is older than CHAT_PARTY_RECHECK_SECONDS: a revocation, a sign-out
+        or a block whose fan-out was lost (Redis down) stops the next frame."""
+        now = asyncio.get_running_loop().time()
+        if now - self.party_checked_at < settings.CHAT_PARTY_RECHECK_SECONDS:
+            return True
+        if not await self.party_recheck():
+            return False
+        self.party_checked_at = now
+        return True
+
+    async def party_recheck(self) -> bool:
+        """Subclasses: ask the database, and close the socket (False) if it is over."""
+        return True
 
     # -- conversations this socket follows -------------------------------------------
 
@@ -210,54 +365,77 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         misses live items, and the client's heartbeat sync fetches them."""
         if conversation_id not in self.backlog_upto:
             self.backlog_upto[conversation_id] = 0
-            await group_change(
-                self.channel_layer.group_add, conversation_group(conversation_id), self.channel_name
-            )
+            await self.group_join(conversation_group(conversation_id))
 
     async def unfollow(self, conversation_id: str) -> None:
         if self.backlog_upto.pop(conversation_id, None) is not None:
-            await group_change(
-                self.channel_layer.group_discard,
-                conversation_group(conversation_id),
-                self.channel_name,
-            )
+            await self.group_leave(conversation_group(conversation_id))
 
     async def send_backlog(self, conversation_id: str, after: int, ref: str | None) -> None:
-        """Everything after ``after`` from PostgreSQL, then ``sync.done``. The socket is
-        already in the group: live items of the conversation are held meanwhile (frames
-        run on their own task, beside the channel layer's messages), then the ones the
-        backlog did not send go out, in the order they came."""
-        self.held.setdefault(conversation_id, [])
-        last = after
+        """One page of what follows ``after`` in PostgreSQL, then ``sync.done`` (with
+        ``more`` when the client is to ask for the next page).
+
+        A page is at most CHAT_SYNC_PAGE_BYTES of stored ciphertext, and is read only once
+        the client took the previous one (one page in flight per socket): a client that
+        asks again and again without reading holds a page at most, and is closed (4413)
+        after CHAT_SEND_STALL_SECONDS. The socket is already in the group: live items of
+        the conversation are held meanwhile (frames run on their own task, beside the
+        channel layer's messages), then the ones the page did not send go out, in the
+        order they came — unless more than a page of them came, or the page was not the
+        last: then the client gets them with its next `sync`."""
+        if not await self.send_queue_drained():
+            return
+        held = self.held[conversation_id] = HeldItems()
+        more = True
         try:
-            while True:
-                items = await db_call(selectors.backlog_page)(
-                    party=self.party, conversation_id=conversation_id, after=last
-                )
-                if not items:
-                    break
-                for item in items:
-                    await self.send(text_data=backlog_frame(conversation_id, item))
-                    last = item.order
+            page = await db_call(selectors.backlog_next)(
+                party=self.party,
+                conversation_id=conversation_id,
+                after=after,
+                max_bytes=settings.CHAT_SYNC_PAGE_BYTES,
+            )
+            last = after
+            for item in page.items:
+                await self.send(text_data=backlog_frame(conversation_id, item))
+                last = item.order
             if conversation_id in self.backlog_upto:
                 self.backlog_upto[conversation_id] = max(self.backlog_upto[conversation_id], last)
+            more = page.more or held.overflow
             await self.send_frame(
-                f.SyncDone(ref=ref, conversation_id=conversation_id, last_order=last)
+                f.SyncDone(ref=ref, conversation_id=conversation_id, last_order=last, more=more)
             )
         finally:
-            await self.held_release(conversation_id)
+            await self.held_release(conversation_id, held, drop=more)
 
-    async def held_release(self, conversation_id: str) -> None:
-        """Send what was held during a backlog; items arriving meanwhile join the end."""
-        waiting = self.held.get(conversation_id, [])
-        while waiting:
-            deliver, event = waiting.pop(0)
+    async def send_queue_drained(self) -> bool:
+        """Wait until less than a page waits for this socket's client; False (and the
+        socket is closed, 4413) when it takes longer than CHAT_SEND_STALL_SECONDS."""
+        if self.send_queue is None:
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settings.CHAT_SEND_STALL_SECONDS
+        while self.send_queue() > settings.CHAT_SYNC_PAGE_BYTES:
+            if self.closing:
+                return False
+            if loop.time() > deadline:
+                await self.close_for(CloseCode.SLOW_CONSUMER)
+                return False
+            await asyncio.sleep(DRAIN_POLL_SECONDS)
+        return not self.closing
+
+    async def held_release(self, conversation_id: str, held: HeldItems, *, drop: bool) -> None:
+        """Send what was held during a backlog page (items arriving meanwhile join the
+        end), or drop it when the client syncs again anyway."""
+        while held.items and not drop:
+            deliver, event = held.items.pop(0)
             await deliver(event)
-        self.held.pop(conversation_id, None)
+        if self.held.get(conversation_id) is held:
+            del self.held[conversation_id]
 
     # -- frames both endpoints accept ------------------------------------------------
 
     async def on_commit_submit(self, frame: f.CommitSubmit) -> None:
+        started = time.monotonic()
         self.conversation_check(frame.conversation_id, frame.ref)
         accepted = await db_call(commit_submit)(
             party=self.party,
@@ -275,9 +453,10 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
                 duplicate=accepted.duplicate,
             )
         )
+        metrics.ack_count("commit", duplicate=accepted.duplicate, started=started)
         if not accepted.duplicate:
             event = "opened" if accepted.commit.epoch == 0 else "commit"
-            await events_publish(
+            self.fanout.publish(
                 [
                     commit_event(frame.conversation_id, accepted),
                     activity_event(frame.conversation_id, accepted.order, event),
@@ -285,6 +464,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             )
 
     async def on_envelope_send(self, frame: f.EnvelopeSend) -> None:
+        started = time.monotonic()
         envelope = frame.envelope
         self.conversation_check(envelope.conversation_id, frame.ref)
         accepted = await db_call(envelope_submit)(
@@ -298,40 +478,21 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
                 duplicate=accepted.duplicate,
             )
         )
+        metrics.ack_count("envelope", duplicate=accepted.duplicate, started=started)
         if accepted.duplicate:
             return
-        await events_publish([envelope_event(envelope, accepted, origin=self.channel_name)])
+        self.fanout.publish([envelope_event(envelope, accepted, origin=self.channel_name)])
         news = list(accepted.events)  # the routing hook's, if any (chat/hooks.py)
         if self.party.is_visitor:
             news.append(activity_event(envelope.conversation_id, accepted.order, "message"))
         await self.news_publish(news)
 
     async def news_publish(self, news: list[Event]) -> None:
-        """Dashboard news of this socket's messages, at most once a second.
-
-        Every staff socket receives them, so publishing one per message multiplied each
-        visitor message by the number of staff sockets (bench/: most of a worker's
-        event-loop time). They are snapshots (the last order, the route's state), so
-        within a second only the newest of each kind matters; the first goes at once.
-        """
-        for group, message in news:
-            self.news_pending[(group, message["type"], message.get("event"))] = (group, message)
-        if not self.news_pending or self.news_timer is not None:
-            return
-        loop = asyncio.get_running_loop()
-        delay = self.news_sent_at + NEWS_INTERVAL_SECONDS - loop.time()
-        if delay <= 0:
-            await self.news_flush()
-        else:
-            self.news_timer = loop.call_later(
-                delay, lambda: asyncio.ensure_future(self.news_flush())
-            )
-
-    async def news_flush(self) -> None:
-        self.news_timer = None
-        pending, self.news_pending = list(self.news_pending.values()), {}
-        self.news_sent_at = asyncio.get_running_loop().time()
-        await events_publish(pending)
+        """Dashboard news of this socket's messages: snapshots go to this process's news
+        hub (chat/news.py: one frame per staff socket per interval); anything else now."""
+        others = news_hub.add(news)
+        if others:
+            self.fanout.publish(others)
 
     async def on_receipt(self, frame: f.ReceiptSend) -> None:
         self.conversation_check(frame.conversation_id, frame.ref)
@@ -342,16 +503,36 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             order=frame.order,
             now=timezone.now(),
         )
-        await events_publish(
+        self.fanout.publish(
             [receipt_event(frame.conversation_id, frame.kind, frame.order, self.party.kind)]
         )
+
+    async def on_typing(self, frame: f.TypingSend) -> None:
+        """Relay "someone is typing" to the conversation's other sockets, never stored.
+        Only as this socket's party, only an event in the smallest bucket (no content can
+        ride along), and at most TYPING_PER_SECOND: the others are dropped unanswered (a
+        typing event is worth nothing late, and its sender waits for no answer)."""
+        envelope = frame.envelope
+        self.conversation_check(envelope.conversation_id, frame.ref)
+        if (
+            envelope.sender != self.party.id
+            or envelope.content_type != "event"
+            or len(envelope.ct) != TYPING_CT_BYTES
+        ):
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN, "a typing event of this party, content-free", ref=frame.ref
+            )
+        if self.typing_bucket.take():
+            self.fanout.publish([typing_event(envelope, origin=self.channel_name)])
 
     async def on_sync(self, frame: f.Sync) -> None:
         self.conversation_check(frame.conversation_id, frame.ref)
         await self.send_backlog(frame.conversation_id, frame.after, frame.ref)
 
     async def on_certs_get(self, frame: f.CertsGet) -> None:
-        devices = await db_call(selectors.certs_for)(party=self.party, device_ids=frame.device_ids)
+        devices = await db_call(selectors.certs_for)(
+            party=self.party, device_ids=frame.device_ids, conversation_ids=list(self.backlog_upto)
+        )
         await self.send_frame(f.Certs(ref=frame.ref, certs=[d.certificate() for d in devices]))
 
     async def on_ping(self, frame: f.Ping) -> None:
@@ -374,10 +555,10 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     def hold(self, event: dict, deliver) -> bool:
         """Keep a live item back while its conversation's backlog is being sent."""
-        waiting = self.held.get(event["conversation_id"])
-        if waiting is None:
+        held = self.held.get(event["conversation_id"])
+        if held is None:
             return False
-        waiting.append((deliver, event))
+        held.add(deliver, event)
         return True
 
     async def chat_item(self, event: dict) -> None:
@@ -388,6 +569,16 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         if event.get("origin") == self.channel_name or not self.item_is_new(event):
             return
         if self.epoch_visible(event["conversation_id"], event["epoch"]):
+            await self.send(text_data=event["text"])
+
+    async def chat_typing(self, event: dict) -> None:
+        """Live only: dropped while the conversation's backlog is being sent."""
+        conversation_id = event["conversation_id"]
+        if event["origin"] == self.channel_name or conversation_id not in self.backlog_upto:
+            return
+        if conversation_id in self.held:
+            return
+        if self.epoch_visible(conversation_id, event["epoch"]):
             await self.send(text_data=event["text"])
 
     async def chat_commit(self, event: dict) -> None:
@@ -418,6 +609,33 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["text"])
 
 
+class HeldItems:
+    """Live items of one conversation held while a backlog page is sent; past a page's
+    worth of bytes they are dropped (the client gets them with its next `sync`)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple] = []
+        self.bytes = 0
+        self.overflow = False
+
+    def add(self, deliver, event: dict) -> None:
+        if self.overflow:
+            return
+        self.bytes += event_size(event)
+        if self.bytes > settings.CHAT_SYNC_PAGE_BYTES:
+            self.items.clear()
+            self.overflow = True
+            return
+        self.items.append((deliver, event))
+
+
+def event_size(event: dict) -> int:
+    """About how many bytes a live item holds (its frame, or its commit and wraps)."""
+    if "text" in event:
+        return len(event["text"])
+    return len(event.get("commit", b"")) + sum(len(wrap) for wrap in event.get("wraps", ()))
+
+
 def hello_frame(nonce: bytes | None = None) -> f.Hello:
     return f.Hello(
         protocol=f.PROTOCOL_VERSION,
@@ -427,10 +645,18 @@ def hello_frame(nonce: bytes | None = None) -> f.Hello:
     )
 
 
+def epoch_or_none(current_epoch: int) -> int | None:
+    """A conversation's current epoch on the wire: null before its epoch-0 commit (the
+    database keeps -1 there, which is outside the protocol's integers, §2.2)."""
+    return current_epoch if current_epoch >= 0 else None
+
+
 async def group_change(method, group: str, channel_name: str) -> None:
-    """Join or leave a group; a channel layer outage is logged, never fatal."""
+    """Join or leave a group; a channel layer outage is logged, never fatal, and never
+    waited for longer than GROUP_CHANGE_TIMEOUT_SECONDS (a socket's cleanup goes on; what
+    Redis did not take, chat/layer_sweep.py unsubscribes later)."""
     try:
-        await method(group, channel_name)
+        await asyncio.wait_for(method(group, channel_name), GROUP_CHANGE_TIMEOUT_SECONDS)
     except Exception as exc:  # noqa: BLE001 — the channel layer is best effort
         logger.warning("channel layer unavailable (%s); clients sync", type(exc).__name__)
 

@@ -1,7 +1,8 @@
 """The protocol's cryptography, behind a small API (docs/protocol.md).
 
 The server imports only the *verify* side (certificates, team-key announcements, commit
-signatures and structure); clients use the rest. No function here keeps state.
+signatures and structure); clients use the rest. No function here keeps state; the
+private keys of a holder and the files that keep them are in chat/crypto/keys.py.
 """
 
 from __future__ import annotations

@@ -181,3 +181,9 @@ def wrap_key_sign(*, device_sig_key: suite1.PrivateKey, device_id: str, kem_pk: 
 def wrap_key_verify(*, device_sig_pk: bytes, device_id: str, kem_pk: bytes, sig: bytes) -> None:
     suite1.public_key_load(kem_pk)
     suite1.verify(device_sig_pk, wrap_key_tbs(device_id=device_id, kem_pk=kem_pk), sig)
+
+
+def device_auth_message(*, nonce: bytes, device_id: str) -> bytes:
+    """What a staff device signs to authenticate its socket (protocol.md, `device.auth`):
+    the socket's nonce and the device's id; the client signs it, the server verifies it."""
+    return label("device-auth") + lp(nonce) + lps(device_id)

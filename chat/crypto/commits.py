@@ -135,8 +135,12 @@ def commit_members_check(commit: Commit) -> None:
     for member in commit.members:
         if len(member.label.encode("utf-8")) > 64:
             raise BadObject("member label over 64 bytes")
+        if "\x00" in member.label:
+            raise BadObject("member label holds NUL (§2.1)")
         if member.kind == "team" and member.id != str(commit.team_key_version):
             raise BadObject("team member id must be the team key version")
+        if member.kind == "team" and member.label:
+            raise BadObject("team member must have the empty label (§5.3)")
         if member.kind == "visitor" and (member.id != VISITOR or member.label):
             raise BadObject("visitor member must be id 'visitor' without label")
         if member.kind == "device" and member.id == VISITOR:

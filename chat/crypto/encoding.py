@@ -10,6 +10,8 @@ import base64
 import binascii
 import re
 
+from chat.crypto.errors import BadObject
+
 _B64_RE = re.compile(r"\A(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z")
 
 
@@ -31,7 +33,9 @@ def lp(data: bytes) -> bytes:
 
 
 def lps(text: str) -> bytes:
-    """Length-prefixed UTF-8 string (``str()`` in the spec)."""
+    """Length-prefixed UTF-8 string (``str()`` in the spec); never one holding NUL (§2.1)."""
+    if "\x00" in text:
+        raise BadObject("a str() field holds NUL")
     return lp(text.encode("utf-8"))
 
 

@@ -32,6 +32,13 @@ class Envelope(Struct):
     ct: MessageCiphertext
     sig: Signature
 
+    def __post_init__(self) -> None:
+        # Padding (§6.2) makes every plaintext a bucket, so a ct of any other length was
+        # not made by a client of this protocol and could never open: refused as a
+        # field that fails its schema, before anything is stored.
+        if len(self.ct) - suite1.AEAD_TAG_LEN not in BUCKETS:
+            raise ValueError("ct must be a padding bucket plus the 16-byte tag")
+
 
 def message_keys(
     epoch_secret: bytes, *, conversation_id: str, epoch: int, sender: str, stream: bytes

@@ -27,8 +27,12 @@ NONCE_LEN = 12
 SEALED_MIN = NONCE_LEN + suite1.AEAD_TAG_LEN
 SEALED_MAX = 1024
 # Separators a visitor may type between groups; anything else that is not a digit is
-# a typo. Full-width digits (a Chinese input method) count as digits.
-SEPARATORS = frozenset(" \t\n-.,_\u00a0\u3000")
+# a typo. Full-width digits (a Chinese input method) count as digits. CR is a separator
+# too: a code pasted from a text with CRLF line ends is the same code.
+SEPARATORS = frozenset(" \t\r\n-.,_\u00a0\u3000")
+# A random byte gives a digit when it is below 250 (= 25 × 10): its value modulo 10 is
+# then uniform; bytes from 250 on are skipped.
+USABLE_BYTE_BELOW = 250
 FULL_WIDTH_ZERO = 0xFF10
 
 # Damm's quasigroup of order 10 (totally anti-symmetric, zero diagonal).
@@ -76,10 +80,22 @@ def damm_digit(digits: str) -> str:
     return str(interim)
 
 
+def code_from_random(random: bytes) -> str:
+    """The code these random bytes make (§10.1): the first 39 bytes below 250, each
+    modulo 10, then the check digit. Raises ValueError when fewer than 39 are usable."""
+    digits = "".join(str(byte % 10) for byte in random if byte < USABLE_BYTE_BELOW)
+    if len(digits) < RANDOM_DIGITS:
+        raise ValueError(f"a code needs {RANDOM_DIGITS} random bytes below {USABLE_BYTE_BELOW}")
+    digits = digits[:RANDOM_DIGITS]
+    return digits + damm_digit(digits)
+
+
 def code_generate() -> str:
     """A new code: 39 uniformly random digits and their check digit."""
-    digits = "".join(str(secrets.randbelow(10)) for _ in range(RANDOM_DIGITS))
-    return digits + damm_digit(digits)
+    random = b""
+    while sum(byte < USABLE_BYTE_BELOW for byte in random) < RANDOM_DIGITS:
+        random += secrets.token_bytes(64)
+    return code_from_random(random)
 
 
 def code_normalise(typed: str) -> str:

@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     BAD_SIGNATURE = "bad_signature"
     EPOCH_CLOSED = "epoch_closed"
     SEQ_CONFLICT = "seq_conflict"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    POW_REQUIRED = "pow_required"
     INTERNAL = "internal"
 
 
@@ -66,10 +68,13 @@ DOMAIN_ERROR_CODES: dict[type[domain.ChatError], ErrorCode] = {
     domain.TeamKeyVersionConflict: ErrorCode.EPOCH_CONFLICT,
     domain.TeamKeyUnknown: ErrorCode.BAD_COMMIT,
     domain.WrapKeyRefused: ErrorCode.FORBIDDEN,
+    domain.QuotaExceeded: ErrorCode.QUOTA_EXCEEDED,
 }
 
 
 def protocol_error_from(exc: domain.ChatError, ref: str | None) -> ProtocolError:
     # An error without a protocol code is a server bug, not the client's: say internal.
     code = DOMAIN_ERROR_CODES.get(type(exc), ErrorCode.INTERNAL)
-    return ProtocolError(code, str(exc), ref=ref)
+    return ProtocolError(
+        code, str(exc), ref=ref, retry_after_ms=getattr(exc, "retry_after_ms", None)
+    )

@@ -14,7 +14,17 @@ import msgspec
 from chat.crypto.certs import DeviceCert, TeamKeyAnnouncement
 from chat.crypto.commits import MEMBERS_MAX, Commit, Wrap
 from chat.crypto.messages import Envelope
-from chat.crypto.schema import PublicKey, SafeInt, Signature, SuiteId, Uuid
+from chat.crypto.schema import (
+    Epoch,
+    PublicKey,
+    Role,
+    SafeInt,
+    Signature,
+    SuiteId,
+    Uuid,
+    WrapBytes,
+)
+from chat.protocol.errors import ErrorCode
 
 PROTOCOL_VERSION = 1
 TOKEN_LEN = 32
@@ -30,6 +40,11 @@ DeviceIds = Annotated[list[Uuid], msgspec.Meta(min_length=1, max_length=32)]
 # visitor's client sealed with the code's key.
 Lookup = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 SealedState = Annotated[bytes, msgspec.Meta(min_length=28, max_length=1024)]
+Nonce = Annotated[bytes, msgspec.Meta(min_length=NONCE_LEN, max_length=NONCE_LEN)]
+ConversationStateName = Literal["open", "closed"]
+# The proof of work before an open (§8.3.1, chat/open_challenge.py): ALTCHA v1.
+Sha256Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+PowSalt = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{24}\\?expires=[0-9]{1,12}&$")]
 
 
 class ClientFrame(
@@ -38,12 +53,25 @@ class ClientFrame(
     ref: Ref | None = None
 
 
+class OpenPow(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """A solved `open.challenge`: the challenge as it came, and the number found."""
+
+    algorithm: Literal["SHA-256"]
+    challenge: Sha256Hex
+    salt: PowSalt
+    hmac: Sha256Hex
+    number: SafeInt
+
+
 class ConversationOpen(ClientFrame, tag="conversation.open", kw_only=True):
     suite: SuiteId
     language: Language
     campaign: CampaignCode | None
     visitor_kem_pk: PublicKey
     visitor_sig_pk: PublicKey
+    # Required in fact (refused `pow_required` without it); optional in the schema so a
+    # client without one is told what to do rather than `bad_frame`.
+    pow: OpenPow | None = None
 
 
 class ConversationResume(ClientFrame, tag="conversation.resume", kw_only=True):
@@ -126,7 +154,15 @@ class ReturnCodeOpen(ClientFrame, tag="return_code.open", kw_only=True):
     lookup: Lookup
 
 
-SHARED_FRAMES = (CommitSubmit, EnvelopeSend, ReceiptSend, Sync, CertsGet, Ping)
+class TypingSend(ClientFrame, tag="typing", kw_only=True):
+    """Someone is typing in this conversation: an envelope of content type `event`
+    holding `{"kind": "typing"}`, padded to the smallest bucket, relayed to the others at
+    once and never stored (docs/protocol.md §6.5)."""
+
+    envelope: Envelope
+
+
+SHARED_FRAMES = (CommitSubmit, EnvelopeSend, ReceiptSend, Sync, CertsGet, Ping, TypingSend)
 VISITOR_FRAMES = (
     ConversationOpen,
     ConversationResume,
@@ -151,128 +187,171 @@ class ServerFrame(msgspec.Struct, tag_field="type", omit_defaults=True, frozen=T
 
 class Hello(ServerFrame, tag="hello", kw_only=True):
     # No defaults: omit_defaults would leave these out of the frame.
-    protocol: int
-    suites: list[int]
-    max_frame: int
-    nonce: bytes | None = None
+    protocol: SafeInt
+    suites: list[SuiteId]
+    max_frame: SafeInt
+    nonce: Nonce | None = None
+
+
+class OpenChallenge(ServerFrame, tag="open.challenge", kw_only=True):
+    """What a new conversation costs now (§8.3.1). Sent to visitor sockets after
+    `hello`, and again with every `pow_required`."""
+
+    algorithm: Literal["SHA-256"]
+    challenge: Sha256Hex
+    max_number: SafeInt
+    salt: PowSalt
+    # ALTCHA's "signature": the server's HMAC-SHA-256 of the challenge, in hex (named
+    # apart from the protocol's base64 `signature` fields).
+    hmac: Sha256Hex
 
 
 class ConversationOpened(ServerFrame, tag="conversation.opened", kw_only=True):
-    ref: str | None = None
-    conversation_id: str
-    token: bytes
-    admin_pk: bytes
+    ref: Ref | None = None
+    conversation_id: Uuid
+    token: Token
+    admin_pk: PublicKey
     team_key: TeamKeyAnnouncement
-    expires_after_days: int
+    expires_after_days: SafeInt
 
 
 class ConversationResumed(ServerFrame, tag="conversation.resumed", kw_only=True):
-    ref: str | None = None
-    conversation_id: str
-    state: str
-    current_epoch: int
-    last_order: int
-    admin_pk: bytes
+    ref: Ref | None = None
+    conversation_id: Uuid
+    state: ConversationStateName
+    current_epoch: Epoch | None  # null: no commit yet (protocol.md §8.1)
+    last_order: SafeInt
+    admin_pk: PublicKey
     team_key: TeamKeyAnnouncement
-    expires_after_days: int
+    expires_after_days: SafeInt
+
+
+class TeamWrap(msgspec.Struct, frozen=True, kw_only=True):
+    """A team wrap as its device receives it (§4.4): the device KEM key it is sealed to
+    (the certificate's or a wrap key the device published) and the HPKE ciphertext."""
+
+    kem_pk: PublicKey
+    ct: WrapBytes
 
 
 class TeamKeyForDevice(msgspec.Struct, frozen=True, kw_only=True):
     announcement: TeamKeyAnnouncement
-    wrap: bytes | None
+    wrap: TeamWrap | None
 
 
 class DeviceReady(ServerFrame, tag="device.ready", kw_only=True):
-    ref: str | None = None
-    device_id: str
-    role: str
+    ref: Ref | None = None
+    device_id: Uuid
+    role: Role
     cert: DeviceCert
-    admin_pk: bytes
+    admin_pk: PublicKey
     team_keys: list[TeamKeyForDevice]
 
 
 class ConversationSummary(msgspec.Struct, frozen=True, kw_only=True):
-    conversation_id: str
-    state: str
-    language: str
-    created_at: int
-    last_activity_at: int
-    last_order: int
-    current_epoch: int
+    conversation_id: Uuid
+    state: ConversationStateName
+    language: Language
+    created_at: SafeInt
+    last_activity_at: SafeInt
+    last_order: SafeInt
+    current_epoch: Epoch | None  # null: no commit yet (protocol.md §8.1)
 
 
 class ConversationListed(ServerFrame, tag="conversation.list", kw_only=True):
-    ref: str | None = None
+    ref: Ref | None = None
     conversations: list[ConversationSummary]
 
 
 class ConversationState(ServerFrame, tag="conversation.state", kw_only=True):
-    ref: str | None = None
-    conversation_id: str
-    state: str
-    language: str
-    visitor_kem_pk: bytes
-    visitor_sig_pk: bytes
-    current_epoch: int
-    last_order: int
+    ref: Ref | None = None
+    conversation_id: Uuid
+    state: ConversationStateName
+    language: Language
+    visitor_kem_pk: PublicKey
+    visitor_sig_pk: PublicKey
+    current_epoch: Epoch | None  # null: no commit yet (protocol.md §8.1)
+    last_order: SafeInt
 
 
 class CommitDelivered(ServerFrame, tag="commit", kw_only=True):
-    conversation_id: str
-    order: int
+    conversation_id: Uuid
+    order: SafeInt
     commit: Commit
-    signature: bytes
+    signature: Signature
     wrap: Wrap | None
 
 
 class EnvelopeDelivered(ServerFrame, tag="envelope", kw_only=True):
-    conversation_id: str
-    order: int
-    received_at: int
+    conversation_id: Uuid
+    order: SafeInt
+    received_at: SafeInt
     envelope: Envelope
 
 
 class SyncDone(ServerFrame, tag="sync.done", kw_only=True):
-    ref: str | None = None
-    conversation_id: str
-    last_order: int
+    ref: Ref | None = None
+    conversation_id: Uuid
+    last_order: SafeInt
+    # A backlog is sent a page at a time (CHAT_SYNC_PAGE_BYTES): true when items after
+    # `last_order` were left for the next `sync`, which the client sends once it has
+    # applied these.
+    more: bool = False
 
 
 class Ack(ServerFrame, tag="ack", kw_only=True):
-    ref: str | None = None
-    conversation_id: str
-    order: int
+    ref: Ref | None = None
+    conversation_id: Uuid
+    order: SafeInt
     duplicate: bool
 
 
 class Receipt(ServerFrame, tag="receipt", kw_only=True):
-    conversation_id: str
-    kind: str
-    order: int
-    by: str
+    conversation_id: Uuid
+    kind: Literal["delivered", "read"]
+    order: SafeInt
+    by: Literal["visitor", "staff", "interpreter"]
 
 
 class Certs(ServerFrame, tag="certs", kw_only=True):
-    ref: str | None = None
+    ref: Ref | None = None
     certs: list[DeviceCert]
 
 
 class ConversationActivity(ServerFrame, tag="conversation.activity", kw_only=True):
-    conversation_id: str
-    last_order: int
-    event: str
+    conversation_id: Uuid
+    last_order: SafeInt
+    event: Literal["opened", "message", "commit"]
 
 
 class Pong(ServerFrame, tag="pong", kw_only=True):
-    ref: str | None = None
-    last_orders: dict[str, int]
+    ref: Ref | None = None
+    last_orders: dict[Uuid, SafeInt]
 
 
 class HelplineStatus(ServerFrame, tag="helpline.status", kw_only=True):
     # No defaults: omit_defaults would leave a false or a null out of the frame.
     open: bool
     someone_here: bool
-    next_opening: int | None
+    next_opening: SafeInt | None
+
+
+class Typing(ServerFrame, tag="typing", kw_only=True):
+    """Relayed `typing` (never stored, so no order): the envelope as its sender sealed it."""
+
+    conversation_id: str
+    envelope: Envelope
+
+
+class ConversationRoute(ServerFrame, tag="conversation.route", kw_only=True):
+    """Visitor endpoint: where the conversation stands with the team — `waiting` (in the
+    queue, `ahead` conversations before it), `assigned` (someone on the team took it) or
+    `closed` (the team closed it; the visitor writing again reopens it). No identifiers."""
+
+    conversation_id: str
+    state: str
+    # No default: omit_defaults would leave a null out of the frame.
+    ahead: int | None
 
 
 class StaffEvent(ServerFrame, tag="staff.event", kw_only=True):
@@ -283,42 +362,51 @@ class StaffEvent(ServerFrame, tag="staff.event", kw_only=True):
     data: dict[str, Any]
 
 
+class News(ServerFrame, tag="news", kw_only=True):
+    """Dashboard news, coalesced (issue 18): once per interval, to each staff socket, the
+    newest `conversation.activity` and `queue.changed` of every conversation that changed
+    since the last one. Clients handle each item as if it had come alone."""
+
+    items: list[ConversationActivity | StaffEvent]
+
+
 class ConversationDeleted(ServerFrame, tag="conversation.deleted", kw_only=True):
     """The conversation is gone from the server (issue 7): the visitor deleted it
     (`reason` "visitor"; with `ref`, the answer to their `conversation.delete`) or it
     expired ("expiry"). Sent to every socket that follows it."""
 
-    ref: str | None = None
-    conversation_id: str
-    reason: str
+    ref: Ref | None = None
+    conversation_id: Uuid
+    reason: Literal["visitor", "expiry"]
 
 
 class ReturnCodeSaved(ServerFrame, tag="return_code.saved", kw_only=True):
-    ref: str | None = None
-    conversation_id: str
+    ref: Ref | None = None
+    conversation_id: Uuid
 
 
 class ReturnCodeRevoked(ServerFrame, tag="return_code.revoked", kw_only=True):
-    ref: str | None = None
-    conversation_id: str
+    ref: Ref | None = None
+    conversation_id: Uuid
 
 
 class ReturnCodeFound(ServerFrame, tag="return_code.found", kw_only=True):
-    ref: str | None = None
-    sealed: bytes
+    ref: Ref | None = None
+    sealed: SealedState
 
 
 class Error(ServerFrame, tag="error", kw_only=True):
-    ref: str | None = None
-    code: str
+    ref: Ref | None = None
+    code: ErrorCode
     message: str
-    retry_after_ms: int | None = None
+    retry_after_ms: SafeInt | None = None
 
 
 # Every frame the server sends, as one tagged union: clients decode with it, and tests
 # decode every frame they receive with it, so a frame that drifts from §8.1 fails.
 SERVER_FRAMES = Union[  # noqa: UP007 — msgspec wants a typing.Union of tagged structs
     Hello,
+    OpenChallenge,
     ConversationOpened,
     ConversationResumed,
     DeviceReady,
@@ -333,7 +421,10 @@ SERVER_FRAMES = Union[  # noqa: UP007 — msgspec wants a typing.Union of tagged
     ConversationActivity,
     Pong,
     HelplineStatus,
+    Typing,
+    ConversationRoute,
     StaffEvent,
+    News,
     ConversationDeleted,
     ReturnCodeSaved,
     ReturnCodeRevoked,

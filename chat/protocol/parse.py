@@ -36,13 +36,24 @@ class FrameParser:
         except UnicodeEncodeError:  # a lone surrogate: not text a websocket can carry
             raise ProtocolError(ErrorCode.BAD_FRAME, "frames are UTF-8 text") from None
         if len(raw) > self.max_bytes:
-            raise ProtocolError(ErrorCode.TOO_LARGE, f"frame over {self.max_bytes} bytes")
+            # With the frame's ref when it has a readable one, so that a client matching
+            # answers by ref learns which request failed (Daphne bounds what is read).
+            raise ProtocolError(
+                ErrorCode.TOO_LARGE, f"frame over {self.max_bytes} bytes", ref=self._ref_of(raw)
+            )
         try:
             return self._decoder.decode(raw)
         except msgspec.DecodeError as exc:
             raise self._explain(raw, exc) from None
         except RecursionError:  # msgspec's answer to JSON nested thousands deep
             raise ProtocolError(ErrorCode.BAD_FRAME, "a frame nests too deeply") from None
+
+    def _ref_of(self, raw: bytes) -> str | None:
+        try:
+            peek = self._peek.decode(raw)
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        return peek.ref if isinstance(peek.ref, str) and len(peek.ref) <= 64 else None
 
     def _explain(self, raw: bytes, exc: msgspec.DecodeError) -> ProtocolError:
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -26,16 +25,9 @@ from chat.errors import (
 from chat.hooks import hook
 from chat.models import Commit, Conversation, Device, TeamKey, Wrap
 from chat.parties import Party
+from chat.results import CommitAccepted
+from chat.selectors import interpreter_admitted
 from chat.services.ordering import order_next
-
-
-@dataclass(frozen=True)
-class CommitAccepted:
-    order: int
-    commit: CommitObject
-    signature: bytes
-    wraps: list[WrapObject]
-    duplicate: bool
 
 
 def commit_submit(
@@ -67,17 +59,21 @@ def commit_submit(
         conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
         if conversation is None or conversation.state != Conversation.State.OPEN:
             raise ConversationClosed("the conversation is closed or gone")
-        digest = crypto_commits.commit_hash(commit)
-        existing = Commit.objects.filter(conversation=conversation, epoch=commit.epoch).first()
-        if existing is not None and bytes(existing.commit_hash) == digest:
-            return CommitAccepted(existing.order, commit, signature, wraps, duplicate=True)
-        chain_check(conversation=conversation, commit=commit, party=party)
-        members_check(conversation=conversation, commit=commit, now=now)
+        # Who may make this epoch, and its signature, before anything else: a commit
+        # stored already is acknowledged again only to the party that could make it
+        # (the device that re-sends it after a reconnection), never to another.
+        author_check(commit=commit, party=party)
         author_key = author_signing_key(conversation=conversation, author=commit.author, now=now)
         try:
             crypto_commits.commit_signature_verify(commit, signature, author_key)
         except BadSignature as exc:
             raise CommitSignatureInvalid(str(exc)) from exc
+        digest = crypto_commits.commit_hash(commit)
+        existing = Commit.objects.filter(conversation=conversation, epoch=commit.epoch).first()
+        if existing is not None and bytes(existing.commit_hash) == digest:
+            return CommitAccepted(existing.order, commit, signature, wraps, duplicate=True)
+        chain_check(conversation=conversation, commit=commit)
+        members_check(conversation=conversation, commit=commit, now=now)
         order, _ = order_next(conversation_id=conversation_id, now=now)
         commit_store(conversation, commit, digest, signature, wraps, order, now)
         interpreters = [m.id for m in commit.members if m.kind not in ("team", "visitor")]
@@ -89,18 +85,26 @@ def commit_submit(
     return CommitAccepted(order, commit, signature, wraps, duplicate=False)
 
 
-def chain_check(*, conversation: Conversation, commit: CommitObject, party: Party) -> None:
-    """Rule 2: epoch 0 by the visitor first, then each epoch by a staff device on top of
-    the current one. A commit that lost a race gets EpochConflict."""
-    if commit.epoch != conversation.current_epoch + 1:
-        raise EpochConflict(f"the next epoch is {conversation.current_epoch + 1}")
+def author_check(*, commit: CommitObject, party: Party) -> None:
+    """Rule 2, who: epoch 0 by the visitor, each later epoch by the authenticated staff
+    device that signs it."""
     if commit.epoch == 0:
         if not party.is_visitor:
             raise Forbidden("the visitor opens epoch 0")
         return
     if not party.is_staff or commit.author != party.id:
         raise Forbidden("later epochs are made by the authenticated staff device")
-    if bytes(conversation.current_commit_hash or b"") != commit.prev_commit_hash:
+
+
+def chain_check(*, conversation: Conversation, commit: CommitObject) -> None:
+    """Rule 2, where: each epoch on top of the current one. A commit that lost a race
+    gets EpochConflict."""
+    if commit.epoch != conversation.current_epoch + 1:
+        raise EpochConflict(f"the next epoch is {conversation.current_epoch + 1}")
+    if (
+        commit.epoch > 0
+        and bytes(conversation.current_commit_hash or b"") != commit.prev_commit_hash
+    ):
         raise EpochConflict("prev_commit_hash is not the current commit")
 
 
@@ -122,15 +126,6 @@ def members_check(*, conversation: Conversation, commit: CommitObject, now: date
                 raise CommitRejected(f"interpreter {member.id} is not invited here")
         if expected is None or suite1.key_id(expected) != member.key_id:
             raise CommitRejected(f"member {member.kind}:{member.id} is not a valid recipient")
-
-
-def interpreter_admitted(*, conversation_id: str, device_id: str, now: datetime) -> bool:
-    """The staff side's word (CHAT_INTERPRETER_ADMITTED_HOOK); without a staff side,
-    any certified interpreter device may be added, as before issue 6."""
-    admitted = hook("CHAT_INTERPRETER_ADMITTED_HOOK")
-    if admitted is None:
-        return True
-    return bool(admitted(conversation_id=conversation_id, device_id=device_id, now=now))
 
 
 def epochs_close(*, conversation_id: str, device_id: str) -> int:

@@ -28,13 +28,20 @@ class Reason:
     EXPIRY = "expiry"
 
 
-def conversations_delete_locked(*, ids: list, reason: str, now: datetime) -> list[Event]:
+def conversations_delete_locked(
+    *, ids: list, reason: str, now: datetime, counted: bool = True
+) -> list[Event]:
     """Delete conversations whose rows the caller has locked in its transaction; return
-    the events to publish after commit."""
+    the events to publish after commit. ``counted=False``: conversations whose visitor
+    never wrote (issue 15), which the counts and staff never saw."""
     if not ids:
         return []
-    events = hook_events(
-        "CHAT_CONVERSATIONS_DELETING_HOOK", conversation_ids=ids, reason=reason, now=now
+    events = (
+        hook_events(
+            "CHAT_CONVERSATIONS_DELETING_HOOK", conversation_ids=ids, reason=reason, now=now
+        )
+        if counted
+        else []
     )
     Conversation.objects.filter(pk__in=ids).delete()
     deleted_hook = hook("CHAT_CONVERSATIONS_DELETED_HOOK")

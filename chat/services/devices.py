@@ -8,7 +8,6 @@ from django.db import transaction
 
 from chat import selectors
 from chat.crypto import certs, suite1
-from chat.crypto.encoding import label, lp, lps
 from chat.crypto.errors import CryptoError
 from chat.errors import (
     CertificateInvalid,
@@ -100,10 +99,6 @@ def device_revoke(*, device_id: str, now: datetime) -> bool:
     )
 
 
-def device_auth_message(*, nonce: bytes, device_id: str) -> bytes:
-    return label("device-auth") + lp(nonce) + lps(device_id)
-
-
 def device_authenticate(
     *, user_id: int, device_id: str, nonce: bytes, signature: bytes, now: datetime
 ) -> Device:
@@ -117,7 +112,7 @@ def device_authenticate(
     try:
         suite1.verify(
             bytes(device.sig_public_key),
-            device_auth_message(nonce=nonce, device_id=device_id),
+            certs.device_auth_message(nonce=nonce, device_id=device_id),
             signature,
         )
     except CryptoError as exc:

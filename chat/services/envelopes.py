@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Min, Sum
+from django.db.models.functions import Coalesce, Length
 
 from chat import selectors
 from chat.crypto.messages import Envelope as EnvelopeObject
-from chat.errors import EpochClosed, Forbidden, SeqConflict
-from chat.hooks import HookEvent, hook_events
-from chat.models import Conversation, Envelope
+from chat.errors import DeviceNotCertified, EpochClosed, Forbidden, QuotaExceeded, SeqConflict
+from chat.hooks import hook_events
+from chat.models import Conversation, Device, Envelope
 from chat.parties import Party
+from chat.results import EnvelopeAccepted
 from chat.services.ordering import order_next, order_take_sql
 
-
-@dataclass(frozen=True)
-class EnvelopeAccepted:
-    order: int
-    received_at: int
-    duplicate: bool
-    # Routing news from the staff side's hook, for the caller to publish after commit.
-    events: list[HookEvent] = field(default_factory=list)
+CERTIFIED = Device.State.CERTIFIED
 
 
 def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) -> EnvelopeAccepted:
@@ -33,11 +29,18 @@ def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) ->
         raise Forbidden("the sender must be the authenticated party")
     if party.is_visitor and envelope.conversation_id != party.conversation_id:
         raise Forbidden("a visitor writes only in its own conversation")
+    if party.is_visitor:
+        database_watermark_check()
     try:
         with transaction.atomic():
             order = envelope_store_current(party=party, envelope=envelope, now=now)
             if order is None:
                 order = envelope_store(party=party, envelope=envelope, now=now)
+            if party.is_visitor:
+                # After the insert, under the conversation's row lock that taking the
+                # order holds until commit: two sockets cannot both slip under the
+                # budget; past it, the transaction rolls back and nothing is stored.
+                visitor_bytes_check(conversation_id=envelope.conversation_id, now=now)
             # Routing hook (ops/README.md): the dashboards learn that the visitor wrote.
             events = (
                 hook_events(
@@ -47,7 +50,13 @@ def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) ->
                     now=now,
                 )
                 if party.is_visitor
-                else []
+                # Issue 24: the team wrote; a visitor who asked is told (by push).
+                else hook_events(
+                    "CHAT_TEAM_WROTE_HOOK",
+                    conversation_id=envelope.conversation_id,
+                    content_type=envelope.content_type,
+                    now=now,
+                )
             )
     except (IntegrityError, EpochClosed):
         # A client re-sending after a reconnection gets the order its envelope already
@@ -61,8 +70,63 @@ def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) ->
     )
 
 
+# -- issue 15: what anonymous visitors may store (docs/operations.md "Limits") -----------
+
+DAY = timedelta(days=1)
+
+
+def visitor_bytes_check(*, conversation_id: str, now: datetime) -> None:
+    """The visitor's envelopes of the last 24 hours in this conversation, ciphertext
+    bytes, within CHAT_VISITOR_BYTES_PER_DAY; else `quota_exceeded`, with the time until
+    the oldest of them leaves the window."""
+    budget = settings.CHAT_VISITOR_BYTES_PER_DAY
+    stored, oldest = (
+        Envelope.objects.filter(
+            conversation_id=conversation_id, sender="visitor", received_at__gt=now - DAY
+        )
+        .aggregate(stored=Coalesce(Sum(Length("ciphertext")), 0), oldest=Min("received_at"))
+        .values()
+    )
+    if int(stored) <= budget:
+        return
+    wait = (oldest + DAY - now).total_seconds() if oldest else DAY.total_seconds()
+    raise QuotaExceeded(
+        "this conversation wrote all it may today", retry_after_ms=max(1000, int(wait * 1000))
+    )
+
+
+class DatabaseSize:
+    """pg_database_size, read at most every CHAT_DATABASE_SIZE_CHECK_SECONDS."""
+
+    size = 0
+    read_at = float("-inf")
+
+
+def database_watermark_check() -> None:
+    """Past CHAT_DATABASE_MAX_BYTES (0: no watermark), visitors' new envelopes are
+    refused `quota_exceeded` before PostgreSQL fills its disk; staff may still answer."""
+    limit = settings.CHAT_DATABASE_MAX_BYTES
+    if not limit or connection.vendor != "postgresql":
+        return
+    clock = time.monotonic()
+    if clock - DatabaseSize.read_at >= settings.CHAT_DATABASE_SIZE_CHECK_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            DatabaseSize.size = int(cursor.fetchone()[0])
+        DatabaseSize.read_at = clock
+    if DatabaseSize.size >= limit:
+        raise QuotaExceeded(
+            "the helpline's storage is full; try again later",
+            retry_after_ms=settings.CHAT_DATABASE_SIZE_CHECK_SECONDS * 1000,
+        )
+
+
 def envelope_store(*, party: Party, envelope: EnvelopeObject, now: datetime) -> int:
     """Take the next order, check the epoch, store the envelope: the general case."""
+    if not party.is_visitor and not device_usable(device_id=party.id, now=now):
+        # A device revoked while its socket was open (and Redis was down, so the socket
+        # was not told): nothing it sends is stored from that moment on.
+        raise DeviceNotCertified("this device is not certified")
     order, current_epoch = order_next(conversation_id=envelope.conversation_id, now=now)
     epoch_check(party=party, envelope=envelope, current_epoch=current_epoch, now=now)
     Envelope.objects.create(
@@ -88,7 +152,17 @@ def envelope_store_current(*, party: Party, envelope: EnvelopeObject, now: datet
     if party.is_interpreter or connection.vendor != "postgresql":
         return None
     envelopes = connection.ops.quote_name(Envelope._meta.db_table)
-    take = order_take_sql(" AND current_epoch = %s AND epochs_closed_through < %s")
+    devices = connection.ops.quote_name(Device._meta.db_table)
+    # A staff device writes only while it is certified (envelope_store says why).
+    device_usable_sql = (
+        ""
+        if party.is_visitor
+        else f" AND EXISTS (SELECT 1 FROM {devices} WHERE id = %s AND state = %s"  # noqa: S608
+        " AND cert_not_after > %s)"
+    )
+    take = order_take_sql(
+        " AND current_epoch = %s AND epochs_closed_through < %s" + device_usable_sql
+    )
     sql = (
         f"WITH next AS ({take})"  # noqa: S608
         f' INSERT INTO {envelopes} (conversation_id, "order", epoch, sender, stream, seq,'
@@ -103,6 +177,11 @@ def envelope_store_current(*, party: Party, envelope: EnvelopeObject, now: datet
         Conversation.State.OPEN,
         envelope.epoch,
         envelope.epoch,  # issue 6: not an epoch an interpreter left (epoch_check)
+        *(
+            []
+            if party.is_visitor
+            else [Device._meta.pk.get_db_prep_value(party.id, connection), CERTIFIED, now]
+        ),
         pk,
         envelope.epoch,
         envelope.sender,
@@ -137,6 +216,10 @@ def epoch_check(
         conversation_id=envelope.conversation_id, device_id=party.id
     ):
         raise EpochClosed("the interpreter is not a member of this epoch")
+
+
+def device_usable(*, device_id: str, now: datetime) -> bool:
+    return Device.objects.filter(pk=device_id, state=CERTIFIED, cert_not_after__gt=now).exists()
 
 
 def epoch_closed_through(conversation_id: str) -> int:

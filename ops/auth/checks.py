@@ -44,3 +44,21 @@ def security_txt_check(app_configs, **kwargs) -> list[Warning]:
                 )
             )
     return warnings
+
+
+@register(Tags.security, deploy=True)
+def push_subject_check(app_configs, **kwargs) -> list[Warning]:
+    """Issue 24: with push on, the VAPID subject is who push services contact about our
+    pushes; Apple refuses pushes whose subject is not a real mailto: or https: URL."""
+    subject = settings.PUSH_VAPID_SUBJECT
+    if not settings.PUSH_VAPID_PRIVATE_KEY:
+        return []
+    if subject.startswith(("mailto:", "https://")) and not subject.endswith("@localhost"):
+        return []
+    return [
+        Warning(
+            "PUSH_VAPID_SUBJECT is not a real contact: some push services refuse our pushes.",
+            hint="Set it to a mailto: address or https: URL of the association.",
+            id="helpline.W004",
+        )
+    ]

@@ -23,10 +23,12 @@ from django_otp.models import Device as OtpDevice
 
 import audit
 from audit.models import Action
-from chat.events import events_publish_on_commit, staff_device_group, staff_session_group
+from chat.events import staff_device_group, staff_session_group
 from chat.models import Device
+from chat.notices import notices_publish_on_commit
 from chat.services.devices import device_revoke
 from ops.auth.models import StaffSession
+from ops.push.services import staff_device_unsubscribe
 
 # The half-signed-in state between the password and the second factor: in the anonymous
 # session, never a login.
@@ -92,7 +94,8 @@ def sessions_end(records: list[StaffSession]) -> int:
     if not records:
         return 0
     StaffSession.objects.filter(pk__in=[record.pk for record in records]).delete()
-    events_publish_on_commit(
+    # Also as notices: the sockets close even if Redis loses the fan-out (chat/notices.py).
+    notices_publish_on_commit(
         [(staff_session_group(record.session_key), {"type": "session.ended"}) for record in records]
     )
     return len(records)
@@ -147,8 +150,9 @@ def staff_device_revoke(*, device_id: str, actor: AbstractBaseUser, now: datetim
     socket. Returns whether the device changed state."""
     changed = device_revoke(device_id=device_id, now=now)
     # The device's sockets first (4403, "revoked"), then the sessions it proved.
-    events_publish_on_commit([(staff_device_group(device_id), {"type": "device.revoked"})])
+    notices_publish_on_commit([(staff_device_group(device_id), {"type": "device.revoked"})])
     sessions_end(list(StaffSession.objects.filter(device_id=device_id)))
+    staff_device_unsubscribe(device_id=device_id)  # issue 24: no push reaches it any more
     if changed:
         device = Device.objects.select_related("user").get(pk=device_id)
         audit.record(

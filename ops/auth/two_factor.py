@@ -11,13 +11,16 @@ wrong code) and its replay protection (a TOTP code is accepted once).
 from __future__ import annotations
 
 import secrets
+import time
 from base64 import b32encode
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django_otp.models import Device as OtpDevice
+from django_otp.oath import hotp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -33,6 +36,16 @@ class Verified:
     device: OtpDevice
     recovery_code_used: bool
     recovery_codes_left: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a code did not sign in: ``wrong``, ``used`` (right, but its time step was
+    already used: the person waits for the next code), or ``throttled`` (too many wrong
+    codes: django-otp makes the account wait). ``retry_after_seconds`` for the last two."""
+
+    reason: str
+    retry_after_seconds: int | None = None
 
 
 def authenticator_of(user: AbstractBaseUser) -> TOTPDevice | None:
@@ -127,6 +140,46 @@ def second_factor_verify(user: AbstractBaseUser, token: str) -> Verified | None:
                     recovery_codes_left=recovery_codes_left(user),
                 )
     return None
+
+
+def second_factor_check(user: AbstractBaseUser, token: str) -> Verified | Refused:
+    """As second_factor_verify, but a refusal says why, so that a client can tell a
+    person "this code was already used: wait for the next one" rather than "wrong"."""
+    normalised = token_normalise(token)
+    authenticator = authenticator_of(user) if normalised.isdigit() else None
+    if authenticator is not None:
+        allowed, details = authenticator.verify_is_allowed()
+        if not allowed:
+            return Refused("throttled", seconds_until((details or {}).get("locked_until")))
+    verified = second_factor_verify(user, token)
+    if verified is not None:
+        return verified
+    if authenticator is not None and totp_step_used(authenticator, normalised):
+        return Refused("used", step_seconds_left(authenticator))
+    return Refused("wrong")
+
+
+def totp_step_used(device: TOTPDevice, token: str) -> bool:
+    """Whether ``token`` is the code of a time step the server would take now but that
+    a sign-in already used (django-otp accepts each step once)."""
+    device.refresh_from_db(fields=["last_t", "drift"])
+    now_t = int((time.time() - device.t0) // device.step) - device.drift
+    steps = range(now_t - device.tolerance, now_t + device.tolerance + 1)
+    return any(
+        t <= device.last_t and hotp(device.bin_key, t, digits=device.digits) == int(token)
+        for t in steps
+    )
+
+
+def step_seconds_left(device: TOTPDevice) -> int:
+    """Seconds until the authenticator app shows its next code."""
+    return device.step - int(time.time() - device.t0) % device.step
+
+
+def seconds_until(moment) -> int | None:  # noqa: ANN001 — an aware datetime or None
+    if moment is None:
+        return None
+    return max(1, int((moment - timezone.now()).total_seconds()) + 1)
 
 
 @transaction.atomic

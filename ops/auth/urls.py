@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import path
 
 from ops import api_abuse
-from ops.auth import api, security_txt, views
+from ops.auth import api, security_txt, session_api, views
 
 app_name = "staff_auth"
 
@@ -20,6 +20,8 @@ urlpatterns = [
         views.sign_out_everywhere_view,
         name="sign-out-everywhere",
     ),
+    # Signing in without a browser (a native app): password and code in one request.
+    path("staff/api/session", session_api.session_view, name="api-session"),
     path("staff/api/staff/<int:user_id>/sign-out", api.staff_sign_out_view, name="api-sign-out"),
     path(
         "staff/api/staff/<int:user_id>/two-factor-reset",

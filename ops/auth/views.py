@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 import audit
 from audit.models import Action
 from ops import selectors
+from ops.api import error_response
 from ops.auth import two_factor
 from ops.auth.forms import CodeForm
 from ops.auth.lockout import locked_until
@@ -36,7 +37,7 @@ from ops.auth.sessions import (
     session_start,
     sessions_sign_out_everywhere,
 )
-from ops.views import staff_referrer_policy
+from ops.views import API_PREFIX, staff_referrer_policy
 
 LOGIN_TEMPLATE = "ops/login.html"
 
@@ -94,8 +95,10 @@ def lockout_response(
     request: HttpRequest, original_response=None, credentials=None
 ) -> HttpResponse:
     """settings.AXES_LOCKOUT_CALLABLE: the sign-in page again (status 429), saying the
-    account is locked and when it may try again."""
+    account is locked and when it may try again; in JSON for the API's sign-in."""
     username = (credentials or {}).get("username") or request.POST.get("username", "")
+    if request.path.startswith(API_PREFIX):
+        return lockout_json(locked_until(username, now=timezone.now()))
     form = AuthenticationForm(request, initial={"username": username})
     context = {
         "form": form,
@@ -105,6 +108,16 @@ def lockout_response(
     }
     response = render(request, LOGIN_TEMPLATE, context, status=429)
     response["Referrer-Policy"] = "same-origin"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def lockout_json(until) -> HttpResponse:  # noqa: ANN001 — an aware datetime or None
+    response = error_response(
+        429, "locked", _("Too many wrong passwords: this account is locked for a while.")
+    )
+    if until is not None:
+        response["Retry-After"] = str(max(1, int((until - timezone.now()).total_seconds())))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -131,10 +144,10 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
     if not two_factor.has_second_factor(user):
         return redirect("staff_auth:enrol")
     form = CodeForm(request.POST or None)
-    wrong = False
+    wrong = ""
     if request.method == "POST" and form.is_valid():
-        verified = two_factor.second_factor_verify(user, form.cleaned_data["code"])
-        if verified is not None:
+        verified = two_factor.second_factor_check(user, form.cleaned_data["code"])
+        if not isinstance(verified, two_factor.Refused):
             session_start(request, user, verified.device)
             kind = "recovery_code" if verified.recovery_code_used else "authenticator"
             audit.record(user, Action.LOGIN_SUCCEEDED, details={"second_factor": kind})
@@ -147,7 +160,7 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
                 return redirect("staff_auth:security")
             return redirect(next_url)
         audit.record(user, Action.SECOND_FACTOR_FAILED)
-        wrong = True
+        wrong = verified.reason  # "used" gets its own message: wait for the next code
     return render(request, "staff_auth/second_factor.html", {"form": form, "wrong": wrong})
 
 

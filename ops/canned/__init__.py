@@ -11,5 +11,9 @@ write shares) · ``search`` (the picker's search, mirrored by
 ops/static/ops/canned-search.js) · ``formats`` (JSON and CSV import/export) ·
 ``services`` (writes) · ``selectors`` (reads) · ``views`` (the page) ·
 ops/api_canned.py (the JSON API) · ``starter_library.json`` (the starter library,
-loaded by ``manage.py canned_load``).
+loaded by ``manage.py canned_load``; ``starter_superseded.json``: the content
+fingerprints of its earlier versions, so that an entry nobody changed gets corrected).
+
+A reply's texts and sources are its version; a coordinator marks a version reviewed
+(who, when), and any change of them is a new version, not reviewed (``services``).
 """

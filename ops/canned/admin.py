@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ops.canned import rules, selectors
+from ops.canned import rules, selectors, services
 from ops.canned.models import CannedReply, CannedText, CannedVariable
 
 
@@ -21,7 +21,9 @@ def string_list(value: object, field: str) -> list[str]:
 class CannedReplyForm(forms.ModelForm):
     class Meta:
         model = CannedReply
-        fields = ["shortcut", "title", "tags", "reviewed", "sources"]
+        # "reviewed" is not edited here: a review is marked on the Canned replies page,
+        # of the version read, with who and when (ops/canned/services.py).
+        fields = ["shortcut", "title", "tags", "sources"]
 
     def clean_shortcut(self) -> str:
         return rules.shortcut_clean(self.cleaned_data["shortcut"])
@@ -53,7 +55,7 @@ class CannedTextForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        language = (data.get("language") or "").strip().lower()
+        language = rules.language_clean(data.get("language") or "")
         text = rules.TextData(body=data.get("body") or "", title=data.get("title") or "")
         for field, message in rules.text_problems(language, text):
             name = field.rsplit(".", 1)[-1]
@@ -75,7 +77,14 @@ class CannedReplyAdmin(admin.ModelAdmin):
     list_display = ["shortcut", "title", "reviewed", "languages", "missing", "updated_at"]
     list_filter = ["reviewed"]
     search_fields = ["shortcut", "title", "texts__title"]
-    readonly_fields = ["updated_at"]
+    readonly_fields = [
+        "updated_at",
+        "version",
+        "reviewed",
+        "reviewed_version",
+        "reviewed_by_name",
+        "reviewed_at",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("texts")
@@ -93,6 +102,15 @@ class CannedReplyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """Texts or sources changed here are a new version, not reviewed, as on the
+        Canned replies page."""
+        super().save_related(request, form, formsets, change)
+        if change and ("sources" in form.changed_data or any(f.has_changed() for f in formsets)):
+            services.canned_reply_content_changed(
+                reply_id=form.instance.pk, actor=request.user, now=timezone.now()
+            )
 
 
 @admin.register(CannedVariable)

@@ -19,6 +19,11 @@ class ShortcutTaken(OpsError):
     """Another entry already has this shortcut."""
 
 
+class ReviewOutdated(OpsError):
+    """The entry changed after the coordinator read it: the version they mean to mark
+    reviewed is no longer the current one."""
+
+
 class LibraryImportRefused(OpsError):
     """A library file has problems; nothing was imported. ``problems`` lists them by row
     (ops/canned/formats.py RowProblem)."""

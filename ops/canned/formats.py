@@ -49,8 +49,10 @@ FILE_MAX_BYTES = 4 * 1024 * 1024
 TRUE_WORDS = {"yes", "true", "1", "oui", "y", "x"}
 FALSE_WORDS = {"no", "false", "0", "non", "n", ""}
 REVIEW_NOTE = (
-    "To be reviewed by the association's medical staff before use (reviewed: false). "
-    "À relire par l'équipe médicale de l'association avant usage."
+    "To be reviewed by the association's medical and legal staff before use: an entry "
+    "is reviewed only when a coordinator marks its current version reviewed on the "
+    "Canned replies page; the reviewed marks of a file are not imported. "
+    "À relire par l'équipe médicale et juridique de l'association avant usage."
 )
 
 
@@ -150,7 +152,9 @@ def library_from_json(data: bytes) -> list[ReplyData]:
             reviewed=item.reviewed,
             sources=rules.sources_clean(item.sources),
             texts={
-                language: TextData(body=text.body.strip(), title=text.title.strip())
+                rules.language_clean(language): TextData(
+                    body=text.body.strip(), title=text.title.strip()
+                )
                 for language, text in item.texts.items()
                 if text.body.strip()
             },
@@ -267,7 +271,7 @@ def library_from_csv(data: bytes) -> list[ReplyData]:
                             % {"row": entry["row"]},
                         )
                     )
-        language = cells["language"].strip().lower()
+        language = rules.language_clean(cells["language"])
         for _field, message in rules.language_problems(language, "language"):
             problems.append(RowProblem(line, shortcut, "language", message))
         if language in entry["rows"]:

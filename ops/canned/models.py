@@ -7,6 +7,7 @@ staff member sends is the filled-in text, encrypted in their browser like any me
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -18,12 +19,21 @@ shortcut_validator = RegexValidator(
     _("Lower-case letters a–z, digits, - and _ only (no accents, no spaces)."),
 )
 language_validator = RegexValidator(
-    rules.LANGUAGE_PATTERN, _("A two- or three-letter lower-case language code, e.g. bg.")
+    rules.LANGUAGE_PATTERN,
+    _("A two- or three-letter language code, with a region if needed: bg, pt-BR."),
 )
 
 
 class CannedReply(models.Model):
-    """One prevention reply (condoms, PrEP, PEP…), in as many languages as it has texts."""
+    """One prevention reply (condoms, PrEP, PEP…), in as many languages as it has texts.
+
+    What the visitor reads (the texts) and what the facts rest on (the sources) make its
+    ``version``; every change of them is a new version, and a new version is not
+    reviewed. ``reviewed`` is true only while the version a coordinator marked reviewed
+    (``reviewed_version``, by ``reviewed_by`` at ``reviewed_at``) is the current one — the
+    database refuses anything else. After a change, ``reviewed_version`` still says which
+    earlier version was reviewed, by whom and when (ops/canned/services.py).
+    """
 
     shortcut = models.CharField(
         _("shortcut"),
@@ -42,17 +52,42 @@ class CannedReply(models.Model):
     reviewed = models.BooleanField(
         _("reviewed"),
         default=False,
-        help_text=_("Checked by the association's medical staff. Starter texts are not."),
+        help_text=_(
+            "This version was checked by the association's medical and legal staff. "
+            "Starter texts are not."
+        ),
     )
     sources = models.JSONField(
         _("sources"), default=list, blank=True, help_text=_("Where the facts come from.")
     )
     updated_at = models.DateTimeField(_("updated"))
+    version = models.PositiveIntegerField(
+        _("version"), default=1, help_text=_("One more at every change of the texts or sources.")
+    )
+    reviewed_version = models.PositiveIntegerField(_("version reviewed"), null=True, blank=True)
+    # SET_NULL: a review outlives the account; ``reviewed_by_name`` says who it was.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_by_name = models.CharField(_("reviewed by"), max_length=150, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("canned reply")
         verbose_name_plural = _("canned replies")
         ordering = ["shortcut"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reviewed=False)
+                | models.Q(reviewed_version=models.F("version"), reviewed_at__isnull=False),
+                name="reviewed_is_the_current_version",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"/{self.shortcut} — {self.title}"
@@ -62,7 +97,9 @@ class CannedText(models.Model):
     """The text of a canned reply in one language."""
 
     reply = models.ForeignKey(CannedReply, on_delete=models.CASCADE, related_name="texts")
-    language = models.CharField(_("language"), max_length=3, validators=[language_validator])
+    language = models.CharField(
+        _("language"), max_length=rules.LANGUAGE_MAX, validators=[language_validator]
+    )
     title = models.CharField(
         _("title in this language"),
         max_length=rules.TITLE_MAX,
@@ -103,7 +140,7 @@ class CannedVariable(models.Model):
     name = models.CharField(_("variable"), max_length=32, choices=Name.choices)
     language = models.CharField(
         _("language"),
-        max_length=3,
+        max_length=rules.LANGUAGE_MAX,
         blank=True,
         validators=[language_validator],
         help_text=_("Empty: the value for every language without one of its own."),

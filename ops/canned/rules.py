@@ -8,6 +8,8 @@ the coordinator in their language.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,11 +17,16 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 SHORTCUT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}$")
-# The languages every entry is expected in: the visitor side's (DESIGN §2.6). An
-# association adds another simply by writing a text in it; from then on every entry
-# lacking it says so. Chinese is Simplified ("zh" = zh-Hans, as on the widget).
-BASE_LANGUAGES = ("fr", "en", "bg", "ro", "ru", "es", "pt", "zh")
+# A language, with a region where the region changes what a reader needs: "bg", "pt-BR"
+# (BCP 47 case: the language lower-case, the region upper-case; language_clean makes it).
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+LANGUAGE_MAX = 6
+# The languages every entry is expected in: the visitor side's (DESIGN §2.6), and
+# Brazilian Portuguese beside the Portuguese of Portugal ("pt"), since many of the
+# Portuguese-speaking people reached are Brazilian. An association adds another simply
+# by writing a text in it; from then on every entry lacking it says so. Chinese is
+# Simplified ("zh" = zh-Hans, as on the widget).
+BASE_LANGUAGES = ("fr", "en", "bg", "ro", "ru", "es", "pt", "pt-BR", "zh")
 # Shown beside the conversation's language in the picker: what staff read.
 REFERENCE_LANGUAGE = "fr"
 # Variables a body may use; the staff browser fills them in. `next_opening` comes from
@@ -60,6 +67,26 @@ class ReplyData:
 
 
 Problem = tuple[str, str]
+
+
+def content_fingerprint(texts: dict[str, TextData], sources: Iterable[str]) -> str:
+    """SHA-256 of what an entry tells visitors and what it rests on (its texts in every
+    language and its sources), as stored: the same content always gives the same
+    fingerprint, whatever the order of languages. Used to recognise a starter entry the
+    association never changed (ops/canned/starter_superseded.json)."""
+    content = {
+        "texts": {lang: [text.title, text.body] for lang, text in sorted(texts.items())},
+        "sources": list(sources),
+    }
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def language_clean(text: str) -> str:
+    """A language as typed ("PT_br ", "BG") as it is stored ("pt-BR", "bg"). What is not
+    a language comes out as something language_problems refuses."""
+    primary, _, region = text.strip().replace("_", "-").partition("-")
+    return f"{primary.lower()}-{region.upper()}" if region else primary.lower()
 
 
 def shortcut_clean(text: str) -> str:
@@ -126,7 +153,12 @@ def body_variables(body: str) -> list[str]:
 
 def language_problems(language: str, where: str) -> list[Problem]:
     if not LANGUAGE_PATTERN.match(language):
-        return [(where, str(_("A language is a two- or three-letter lower-case code, e.g. bg.")))]
+        return [
+            (
+                where,
+                str(_("A two- or three-letter language code, with a region if needed: bg, pt-BR.")),
+            )
+        ]
     return []
 
 

@@ -14,10 +14,6 @@ def replies_all() -> list[CannedReply]:
     return list(CannedReply.objects.prefetch_related("texts").order_by("shortcut"))
 
 
-def reply_get(reply_id: int) -> CannedReply | None:
-    return CannedReply.objects.prefetch_related("texts").filter(pk=reply_id).first()
-
-
 def reply_data(reply: CannedReply) -> ReplyData:
     """An entry as the formats and the services take it (texts in language order)."""
     texts = {text.language: text for text in reply.texts.all()}

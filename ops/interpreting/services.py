@@ -22,6 +22,7 @@ import audit
 from audit.models import Action
 from chat.events import Event, events_publish_on_commit, staff_device_group
 from chat.models import Conversation, Device
+from chat.notices import notices_record
 from chat.services.commits import epochs_close
 from ops.errors import AlreadyClaimed, NotFound, NotYours, RouteStateConflict
 from ops.interpreting import events
@@ -258,12 +259,13 @@ def interpreter_end(
         # Before the close: their page learns why its socket is about to close.
         news.append(events.assignment_ended(request.interpreter_id, request))
     if request.device_id is not None:
-        news.append(
-            (
-                staff_device_group(str(request.device_id)),
-                {"type": "interpreter.ended", "conversation_id": str(request.conversation_id)},
-            )
+        ended = (
+            staff_device_group(str(request.device_id)),
+            {"type": "interpreter.ended", "conversation_id": str(request.conversation_id)},
         )
+        # Also as a notice: their sockets close even if Redis loses the fan-out.
+        notices_record([ended])
+        news.append(ended)
     return request, news
 
 
@@ -279,6 +281,23 @@ def interpreter_admitted(*, conversation_id: str, device_id: str, now: datetime)
         state=State.ACCEPTED,
         ends_at__gt=now,
     ).exists()
+
+
+def interpreter_admitted_until(
+    *, conversation_id: str, device_id: str, now: datetime
+) -> datetime | None:
+    """settings.CHAT_INTERPRETER_ADMITTED_UNTIL_HOOK: the end of this interpreter
+    device's time in this conversation, or None when it is not in it now."""
+    return (
+        InterpreterRequest.objects.filter(
+            conversation_id=conversation_id,
+            device_id=device_id,
+            state=State.ACCEPTED,
+            ends_at__gt=now,
+        )
+        .values_list("ends_at", flat=True)
+        .first()
+    )
 
 
 def interpreting_tick(*, at: datetime) -> list[Event]:

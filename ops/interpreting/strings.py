@@ -34,6 +34,9 @@ def staff_side() -> dict[str, str]:
         "interpreter.ended_time_limit": _("The interpreter's time ({language}) is up."),
         "interpreter.making_epoch": _("Changing the conversation's key…"),
         "interpreter.epoch_failed": _("The conversation's key could not be changed: {reason}"),
+        # On the panel's button, beside "Interpreter", while the panel may be closed.
+        "interpreter.badge_pending": _("requested"),
+        "interpreter.badge_accepted": _("present"),
     }
 
 

@@ -17,6 +17,12 @@ VALUE_WIDTH = 70
 COLUMN_AREA_HEIGHT = 180
 COLUMN_GROUP_WIDTH = 74
 LEGEND_ITEM_WIDTH = 190
+# What a label's room holds at the charts' 12 px, counted in characters (the server has
+# no font metrics: about 7 px a character, wide letters included).
+BAR_LABEL_CHARS = 24  # LABEL_WIDTH, on two lines
+LEGEND_CHARS = 24
+CATEGORY_CHARS = 10  # COLUMN_GROUP_WIDTH
+LINE_HEIGHT = 13
 
 
 @dataclass
@@ -24,6 +30,50 @@ class Bar:
     label: str
     value: float
     text: str  # what is written at the end of the bar ("23 %", "41")
+
+
+def label_lines(text: str, *, chars: int, lines: int = 1) -> tuple[list[str], bool]:
+    """``text`` broken at spaces into at most ``lines`` lines of at most ``chars``
+    characters, and whether it had to be shortened (the last line then ends with "…").
+    A shortened label carries the whole text in a <title> (label_svg); the table beside
+    every chart has it too."""
+    out: list[str] = []
+    for word in text.split():
+        if out and len(out[-1]) + 1 + len(word) <= chars:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    if not out:
+        return [""], False
+    shortened = len(out) > lines or any(len(line) > chars for line in out)
+    if len(out) > lines:
+        out = out[: lines - 1] + [" ".join(out[lines - 1 :])]
+    out = [line if len(line) <= chars else line[: chars - 1].rstrip() + "…" for line in out]
+    return out, shortened
+
+
+def label_svg(
+    text: str, *, x: float, y: float, chars: int, lines: int = 1, anchor: str = "start"
+) -> SafeString:
+    """A chart label at (x, y) — the baseline of its one line, or the middle of its two —
+    that fits its room: wrapped, then shortened with its whole text in a <title>."""
+    shown, shortened = label_lines(text, chars=chars, lines=lines)
+    first = y - (len(shown) - 1) * LINE_HEIGHT / 2 if len(shown) > 1 else y
+    spans = [
+        format_html(
+            '<tspan x="{}" y="{}">{}</tspan>', x, round(first + index * LINE_HEIGHT, 1), line
+        )
+        for index, line in enumerate(shown)
+    ]
+    title = format_html("<title>{}</title>", text) if shortened else ""
+    return format_html(
+        '<text class="chart-label" x="{}" y="{}" text-anchor="{}">{}{}</text>',
+        x,
+        y,
+        anchor,
+        title,
+        mark_safe("".join(spans)),  # noqa: S308 — every span was escaped above
+    )
 
 
 def svg_open(*, chart_id: str, title: str, desc: str, width: int, height: int) -> SafeString:
@@ -44,14 +94,20 @@ def bar_chart(*, chart_id: str, title: str, desc: str, bars: list[Bar]) -> SafeS
     for index, bar in enumerate(bars):
         y = BAR_GAP + index * (BAR_HEIGHT + BAR_GAP)
         length = round(BAR_AREA * bar.value / top, 1)
+        label = label_svg(
+            bar.label,
+            x=LABEL_WIDTH - 8,
+            y=y + BAR_HEIGHT * 0.7,
+            chars=BAR_LABEL_CHARS,
+            lines=2,
+            anchor="end",
+        )
         parts.append(
             format_html(
-                '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>'
+                "{}"
                 '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}" rx="3"></rect>'
                 '<text class="chart-value" x="{}" y="{}">{}</text>',
-                LABEL_WIDTH - 8,
-                y + BAR_HEIGHT * 0.7,
-                bar.label,
+                label,
                 LABEL_WIDTH,
                 y,
                 max(length, 1),
@@ -90,12 +146,10 @@ def column_chart(
         x = left + index * LEGEND_ITEM_WIDTH
         parts.append(
             format_html(
-                '<rect class="{}" x="{}" y="6" width="12" height="12"></rect>'
-                '<text class="chart-label" x="{}" y="16">{}</text>',
+                '<rect class="{}" x="{}" y="6" width="12" height="12"></rect>{}',
                 one.css_class,
                 x,
-                x + 16,
-                one.name,
+                label_svg(one.name, x=x + 16, y=16, chars=LEGEND_CHARS),
             )  # fmt: skip
         )
     parts.append(
@@ -126,12 +180,13 @@ def column_chart(
                 )  # fmt: skip
             )
         parts.append(
-            format_html(
-                '<text class="chart-label" x="{}" y="{}" text-anchor="middle">{}</text>',
-                x0 + (COLUMN_GROUP_WIDTH - 10) / 2,
-                base + 16,
+            label_svg(
                 category,
-            )  # fmt: skip
+                x=x0 + (COLUMN_GROUP_WIDTH - 10) / 2,
+                y=base + 16,
+                chars=CATEGORY_CHARS,
+                anchor="middle",
+            )
         )
     parts.append(mark_safe("</svg>"))  # noqa: S308 — a constant
     return mark_safe("".join(parts))  # noqa: S308 — every part was escaped above

@@ -85,8 +85,11 @@ class Figures:
 
 
 def period_default(today: date) -> Period:
-    """The last twelve months, this one included."""
-    start = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
+    """The last twelve calendar months, this one included: from the first day of the
+    month eleven months back (counted in months, not days, so the period never spans a
+    thirteenth month whatever the date)."""
+    months_back = today.year * 12 + today.month - 1 - 11
+    start = date(months_back // 12, months_back % 12 + 1, 1)
     return Period(start=start, end=today)
 
 

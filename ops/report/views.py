@@ -9,11 +9,12 @@ from datetime import timedelta
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ops import clock
 from ops.campaign_pages import staff_page
+from ops.form_widgets import IsoDateInput
 from ops.models import StaffProfile
 from ops.report.figures import Period, period_default, report_figures
 from ops.report.tables import cell_text, report_sections
@@ -28,12 +29,8 @@ def csv_safe(text: str) -> str:
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(
-        label=gettext_lazy("from"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=gettext_lazy("to (included)"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=gettext_lazy("from"), widget=IsoDateInput())
+    end = forms.DateField(label=gettext_lazy("to (included)"), widget=IsoDateInput())
 
     def clean(self) -> dict:
         data = super().clean()
@@ -47,7 +44,7 @@ class PeriodForm(forms.Form):
 
 def period_of(request: HttpRequest) -> tuple[Period, PeriodForm]:
     """The period asked for, or the last twelve months (with the form's errors)."""
-    default = period_default(timezone.localdate())
+    default = period_default(clock.today())
     if "start" not in request.GET:
         form = PeriodForm(initial={"start": default.start, "end": default.end})
         return default, form

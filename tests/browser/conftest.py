@@ -4,7 +4,8 @@
 (cookies, storage); `page` is a tab in it. `helpline` is `manage.py serve` on the embedded
 default (SQLite, in-memory channel layer) with the demo seeded: migrate and demo_seed run
 once per run into a template directory, and every test gets its own copy, so tests never
-see each other's conversations. Screenshots of failing tests go to
+see each other's conversations (`helpline_origin`: one per module, for the modules that
+only load our JavaScript from it). Screenshots of failing tests go to
 tests/browser/screenshots/ (git-ignored), made on demand.
 
 Pages are loaded from the helpline's own origin and driven only through
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 
 from tests.browser.pages import Watched
+from tests.conftest import embedded_environment, serve_start
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -109,6 +111,32 @@ def helpline_env(base_env: dict[str, str], data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def static_collected(tmp_path_factory) -> dict[str, str]:
+    """`collectstatic` once per run, as the image and `make run` do: the browser tests
+    load hashed, compressed files with their production headers (config/settings.py,
+    STATIC_COLLECTED). The variables that make a server use them."""
+    root = tmp_path_factory.mktemp("static")
+    variables = {"STATIC_COLLECTED": "true", "STATIC_ROOT": str(root)}
+    leave_out = {"DATABASE_URL", "REDIS_URL"}
+    env = {name: value for name, value in os.environ.items() if name not in leave_out}
+    env.update(variables, DJANGO_SETTINGS_MODULE="config.settings", SECRET_KEY="collectstatic")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return variables
+
+
+@pytest.fixture
+def embedded_env(embedded_env, static_collected) -> dict[str, str]:
+    """tests/conftest.py's, serving the collected static files."""
+    return {**embedded_env, **static_collected}
+
+
+@pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory) -> Path:
     """A migrated database with the demo seeded, made once per run (as `embedded_env` of
     tests/conftest.py, which is per test: what the test run points at is left out)."""
@@ -159,6 +187,23 @@ def helpline(serve, embedded_env, seeded_template, tmp_path) -> Helpline:
     shutil.copytree(seeded_template, data_dir)
     served = serve(helpline_env(embedded_env, data_dir))
     return Helpline(served=served, demo_dir=data_dir / "demo")
+
+
+@pytest.fixture(scope="module")
+def helpline_origin(static_collected, seeded_template, tmp_path_factory) -> Iterator[Helpline]:
+    """One served helpline for a whole module, as `helpline` makes one per test: for the
+    modules that only load our JavaScript from its origin and never change what it holds
+    (the crypto and return-code vectors), a server per test was all start-up."""
+    directory = tmp_path_factory.mktemp("origin")
+    data_dir = directory / "helpline"
+    shutil.copytree(seeded_template, data_dir)
+    served = serve_start(
+        helpline_env({**embedded_environment(), **static_collected}, data_dir), directory
+    )
+    try:
+        yield Helpline(served=served, demo_dir=data_dir / "demo")
+    finally:
+        served.stop()
 
 
 # -- Python clients beside the browser --------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 
 from chat.client import DeviceKeys, StaffClient
 from chat.client.http import staff_login
-from tests.staff_sign_in import authenticators_set, totp_secret_for
+from tests.staff_sign_in import authenticators_set, browser_sign_in, totp_secret_for
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -65,7 +65,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 from chat import keyring
-from chat.client.keys import AdminKeys, DeviceKeys
+from chat.crypto.keys import AdminKeys, DeviceKeys
 from chat.models import Device
 demo = Path(settings.CHAT_DEMO_DIR)
 admin = AdminKeys.load(demo / "admin.key.json")
@@ -91,7 +91,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 from chat import keyring
-from chat.client.keys import AdminKeys, DeviceKeys
+from chat.crypto.keys import AdminKeys, DeviceKeys
 demo = Path(settings.CHAT_DEMO_DIR)
 admin = AdminKeys.load(demo / "admin.key.json")
 holder = DeviceKeys.load(demo / "staff.device.json")
@@ -174,3 +174,33 @@ class HelplineClock:
     def move_to(self, instant: float) -> None:
         """Make the helpline's clock read `instant` (Unix seconds) now."""
         self.set(instant - time.time())
+
+
+def demo_workspace_open(watched: Any, helpline: Any) -> Any:
+    """The demo account (a nurse who coordinates) signs in on a served demo helpline
+    (``helpline.env``, ``helpline.demo``); this browser is certified as demo_certify
+    does; returns the page once its dashboard is connected."""
+    page = watched.page
+    page.goto(helpline.url + "/staff/")
+    browser_sign_in(page, "demo", helpline.demo["password"], helpline.demo["totp_secret"])
+    page.wait_for_selector("#gate-pending", state="visible")
+    browser_certify(helpline.env, "demo")
+    page.click("#check-again")
+    page.wait_for_selector("#connection-status[data-status='open']")
+    return page
+
+
+def conversation_show(page: Any, conversation_id: str, visitor_text: str) -> None:
+    """Claim the conversation from the queue (or open it from my list, where another of
+    my browsers put it) and wait for the visitor's message."""
+    queued = page.locator(
+        f"#queue-list .queue-entry[data-conversation-id='{conversation_id}'] .claim"
+    )
+    mine = page.locator(
+        f"#conversation-list .conversation-item[data-conversation-id='{conversation_id}']"
+    )
+    queued.or_(mine).first.wait_for()
+    if queued.count():
+        queued.click()
+    mine.click()
+    page.locator(".message-visitor .bubble", has_text=visitor_text).wait_for()

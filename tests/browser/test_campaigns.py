@@ -166,6 +166,26 @@ def test_a_campaign_from_its_qr_code_to_the_report(
     assert coordinator.locator("#chart-funnel title").text_content() == "The funnel, step by step"
 
 
+def test_the_report_shows_its_default_period_and_sends_it_as_it_is(widget_helpline, coordinator):  # noqa: F811
+    """In French (where Django writes 01/12/2025, which a date field cannot show): the
+    coordinator types nothing; the fields show the last twelve months and "Show this
+    period" sends them as they are."""
+    url = widget_helpline.url
+    coordinator.locator("button[name=language][value=fr]").click()
+    coordinator.wait_for_load_state()
+    coordinator.goto(f"{url}/staff/report/")
+    start, end = coordinator.locator("#id_start"), coordinator.locator("#id_end")
+    shown = (start.input_value(), end.input_value())
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", value) for value in shown), shown
+    period = coordinator.locator(".setup-head p.muted", has_text="Du ").inner_text()
+    screenshot(coordinator, "report-period.png", full_page=False)
+    coordinator.get_by_role("button", name="Afficher cette période").click()
+    coordinator.wait_for_url(re.compile(rf"start={shown[0]}&end={shown[1]}"), timeout=TIMEOUT_MS)
+    assert (start.input_value(), end.input_value()) == shown
+    assert coordinator.locator(".setup-head p.muted", has_text="Du ").inner_text() == period
+    assert coordinator.locator("[role=alert]").count() == 0
+
+
 def test_screenshots_of_the_seeded_year_and_of_a_sticker_sheet(widget_helpline, coordinator):  # noqa: F811
     url = widget_helpline.url
     coordinator.goto(f"{url}/staff/report/")

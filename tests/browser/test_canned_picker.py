@@ -3,15 +3,19 @@
 A live helpline (the demo seeded: the starter library loaded, a shift open now with
 Camille on it). A visitor whose phone speaks Bulgarian gets the Bulgarian page and
 writes; Camille claims the conversation, types `/prep`, sees the Bulgarian text with the
-French beside it, adds `/urgences`, is told `/contraception` has no Bulgarian text
-(nothing inserted), and sends; the visitor reads it in Bulgarian. Every frame and body
-that leaves either browser is recorded: none holds the text. A second visitor, on a
+French beside it, adds `/urgences`, is told `/essai-fr` (written by the association in
+French only) has no Bulgarian text (nothing inserted), and sends; the visitor reads it
+in Bulgarian. Every frame and body that leaves either browser is recorded: none holds
+the text. A second visitor, on a
 Chinese phone, gets the Chinese page and switches language in the page.
 
 The staff browser's search and variable filling (ops/static/ops/canned-text.js) are
 checked against the vectors the Python implementation is tested with.
 
-Screenshots: tests/browser/screenshots/canned-picker.png, visitor-bg.png, visitor-zh.png.
+The demo's trap (a variable without a value) is a test of its own.
+
+Screenshots: tests/browser/screenshots/canned-picker.png, visitor-bg.png, visitor-zh.png,
+canned-missing-variable.png, canned-variable-set.png.
 """
 
 from __future__ import annotations
@@ -24,9 +28,16 @@ from typing import Any
 
 import pytest
 
+from chat.client import VisitorClient
 from tests.browser.conftest import helpline_env
 from tests.browser.pages import Watched
-from tests.browser.shift_setup import StaffApi, browser_certify, passwords_set
+from tests.browser.shift_setup import (
+    StaffApi,
+    browser_certify,
+    conversation_show,
+    demo_workspace_open,
+    passwords_set,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -86,6 +97,13 @@ def test_staff_answer_a_bulgarian_visitor_with_prep_in_bulgarian(canned_helpline
         },
     )
     assert status == 200
+    # An entry the association wrote in French only (every starter entry has a Bulgarian
+    # text): the picker says so for a Bulgarian conversation.
+    coordinator.ok(
+        "POST",
+        "/canned",
+        {"shortcut": "essai-fr", "title": "Essai", "texts": {"fr": {"body": "En français."}}},
+    )
 
     # A phone in Bulgarian gets the Bulgarian page, and writes.
     visitor.page.goto(f"{helpline.url}/c/{helpline.demo['campaign']}")
@@ -110,7 +128,11 @@ def test_staff_answer_a_bulgarian_visitor_with_prep_in_bulgarian(canned_helpline
 
     # The browser's search and filling give the answers Python gives.
     checked = page.evaluate(JS_VECTORS, VECTORS)
-    assert checked == {"search": len(VECTORS["search"]), "fill": len(VECTORS["fill"])}
+    assert checked == {
+        "search": len(VECTORS["search"]),
+        "fill": len(VECTORS["fill"]),
+        "library_language": len(VECTORS["library_language"]),
+    }
 
     # "/prep": the Bulgarian text, variables filled for Bulgarian, the French beside it.
     field = page.locator("#composer-text")
@@ -119,7 +141,8 @@ def test_staff_answer_a_bulgarian_visitor_with_prep_in_bulgarian(canned_helpline
     option.wait_for()
     assert option.get_attribute("data-shortcut") == "prep"
     assert option.get_attribute("aria-selected") == "true"
-    assert field.get_attribute("aria-expanded") == "true"
+    assert page.locator("#canned-picker").is_visible()
+    assert field.get_attribute("aria-activedescendant") == option.get_attribute("id")
     bulgarian = option.locator(".canned-col[data-language='bg'] .canned-body").inner_text()
     french = option.locator(".canned-col[data-language='fr'] .canned-body").inner_text()
     assert bulgarian.startswith(PREP_BG) and TESTING_CENTRE_BG in bulgarian
@@ -142,16 +165,16 @@ def test_staff_answer_a_bulgarian_visitor_with_prep_in_bulgarian(canned_helpline
 
     # A reply with no Bulgarian text: said, and nothing inserted.
     field.press("Shift+Enter")
-    field.press_sequentially("/contraception")
-    page.locator("#canned-results [data-shortcut='contraception']").wait_for()
-    assert "bulgare" in page.inner_text("#canned-results [data-shortcut='contraception']")
+    field.press_sequentially("/essai-fr")
+    page.locator("#canned-results [data-shortcut='essai-fr']").wait_for()
+    assert "bulgare" in page.inner_text("#canned-results [data-shortcut='essai-fr']")
     field.press("Enter")
     notice = page.locator("#canned-notice")
     notice.wait_for()
-    assert "/contraception" in notice.inner_text()
-    assert field.input_value().endswith("/contraception")
+    assert "/essai-fr" in notice.inner_text()
+    assert field.input_value().endswith("/essai-fr")
     field.press("Escape")
-    for _ in range(len("/contraception") + 1):
+    for _ in range(len("/essai-fr") + 1):
         field.press("Backspace")
     sent = field.input_value()
     assert sent == draft
@@ -172,6 +195,87 @@ def test_staff_answer_a_bulgarian_visitor_with_prep_in_bulgarian(canned_helpline
             assert not watched.sent_contains(line)
     assert visitor.errors == []
     assert camille.errors == []
+
+
+def test_a_missing_variable_is_named_under_the_field_and_enter_never_inserts_twice(
+    canned_helpline, browser, background
+):
+    """The demo's trap, as a new staff member meets it: `/prep` needs {testing_centre},
+    which has no value. Enter puts the reply in once and closes the list; Enter again
+    sends nothing: the line under the field names {testing_centre} and links to where
+    it is set. The coordinator follows the link (a new tab: the draft stays), sets it
+    there, and the reply then goes in complete."""
+    helpline = canned_helpline
+    coordinator = StaffApi(
+        helpline.url, "demo", helpline.demo["password"], helpline.demo["totp_secret"]
+    )
+    values = coordinator.ok("GET", "/canned")["variables"]["values"]
+    kept = [value for value in values if value["name"] != "testing_centre"]
+    coordinator.ok("PUT", "/canned/variables", {"variables": kept})
+    visitor = VisitorClient(
+        [helpline.url],
+        admin_fingerprint=bytes.fromhex(helpline.demo["fingerprint"]),
+        language="fr",
+        campaign=helpline.demo["campaign"],
+    )
+    background.run(visitor.start())
+    question = "Bonjour, c’est quoi la PrEP ?"
+    background.run(visitor.say(question))
+    staff = Watched(browser, viewport={"width": 1280, "height": 800})
+    try:
+        page = demo_workspace_open(staff, helpline)
+        conversation_show(page, visitor.conversation_id, question)
+        field = page.locator("#composer-text")
+        field.press_sequentially("/prep")
+        option = page.locator("#canned-results [data-shortcut='prep']")
+        option.wait_for()
+        reply = option.locator(".canned-col[data-language='fr'] .canned-body").inner_text()
+        assert reply.startswith(PREP_FR) and "{testing_centre}" in reply
+
+        field.press("Enter")
+        field.press("Enter")
+        assert field.input_value() == reply  # once
+        assert page.locator("#canned-picker").is_hidden()
+        warning = page.locator("#canned-missing")
+        assert warning.is_visible()
+        assert "{testing_centre}" in warning.inner_text()
+        link = warning.locator("a[data-variable='testing_centre']")
+        assert link.get_attribute("href") == "/staff/canned/?variable=testing_centre#variables"
+        assert link.inner_text() == "Définir {testing_centre}"
+        assert page.locator("#messages .message-own").count() == 0  # nothing was sent
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "canned-missing-variable.png"))
+
+        # Where it is set: the canned replies page, on that variable's value.
+        with staff.context.expect_page() as opened:
+            link.click()
+        canned = opened.value
+        canned.wait_for_function(
+            """() => document.activeElement?.classList.contains('var-value')
+                 && document.activeElement.closest('li').querySelector('.var-name').value
+                    === 'testing_centre'"""
+        )
+        canned.keyboard.type(TESTING_CENTRE)
+        canned.get_by_role("button", name="Enregistrer les valeurs").click()
+        saved = canned.locator("#variables-status.notice-ok", has_text="Valeurs enregistrées")
+        saved.wait_for()
+        assert "{testing_centre}" in saved.inner_text()
+        canned.screenshot(path=str(SCREENSHOTS / "canned-variable-set.png"))
+        canned.close()
+
+        # Back in the conversation: the reply goes in complete, and is sent.
+        field.fill("")
+        field.press_sequentially("/prep")
+        option.wait_for()
+        field.press("Enter")
+        assert TESTING_CENTRE in field.input_value()
+        assert warning.is_hidden()
+        field.press("Enter")
+        page.locator(".message-own .bubble", has_text=TESTING_CENTRE).wait_for()
+        assert staff.errors == []
+    finally:
+        staff.close()
+        background.run(visitor.stop())
 
 
 def test_a_chinese_phone_gets_the_chinese_page_and_may_switch(canned_helpline, browsers):
@@ -212,7 +316,7 @@ JS_VECTORS = """
 async (vectors) => {
   const url = performance.getEntriesByType("resource").map((e) => e.name)
     .find((name) => /\\/ops\\/canned-text(\\.[0-9a-f]+)?\\.js$/.test(name));
-  const { fill, search, searchable } = await import(url);
+  const { fill, libraryLanguage, search, searchable } = await import(url);
   const entries = vectors.entries.map((e) => searchable(e.shortcut, e.shortcut, e.titles, e.tags));
   let searched = 0;
   for (const c of vectors.search) {
@@ -228,6 +332,12 @@ async (vectors) => {
     }
     filled += 1;
   }
-  return { search: searched, fill: filled };
+  let languages = 0;
+  for (const c of vectors.library_language) {
+    const got = libraryLanguage(c.tag, c.languages);
+    if (got !== c.expect) throw new Error(`libraryLanguage ${c.tag}: ${got}`);
+    languages += 1;
+  }
+  return { search: searched, fill: filled, library_language: languages };
 }
 """

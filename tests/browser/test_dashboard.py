@@ -442,7 +442,7 @@ def test_a_shift_on_the_dashboard(shift_helpline, browsers, visitors, colleagues
 
     # The handed-over conversation opens on Léa's note, sealed in Python, opened here.
     entry(page, ids["ru"]).locator(".conversation-item").click()
-    page.wait_for_selector("#notes[open]")
+    page.wait_for_selector("#tab-notes[aria-expanded='true']")
     note = page.locator("#notes-list .note").first
     assert note.locator(".note-text").inner_text() == LEA_NOTE
     assert "Note de transfert · lea" in note.locator(".note-meta").inner_text()
@@ -494,7 +494,7 @@ def test_a_shift_on_the_dashboard(shift_helpline, browsers, visitors, colleagues
     )
     mine(other, ids["fr"]).click()
     # Handed over with a note: the conversation opens on it.
-    other.wait_for_selector("#notes[open] #notes-list .note")
+    other.wait_for_selector("#notes:not([hidden]) #notes-list .note")
     assert other.locator("#notes-list .note-text").first.inner_text() == TRANSFER_NOTE
     assert mine(page, ids["fr"]).count() == 0
 
@@ -616,6 +616,9 @@ def test_the_coordinator_edits_the_rota_and_refusals_show_by_their_fields(helpli
         assert "20:00–02:00 (lendemain)" in night.inner_text()
         assert "santé" in night.inner_text()
         assert "personne" in night.inner_text()  # nobody on it yet: it opens nothing
+        said = page.locator("#rota-status.notice-warn").inner_text()
+        assert said.startswith("Permanence ponctuelle enregistrée : Nuit de la fête de la musique")
+        assert "Personne n’y est : elle n’ouvre rien" in said
 
         # A closure that ends before it starts.
         page.fill("#closure-start_date", "2031-08-10")
@@ -635,6 +638,9 @@ def test_the_coordinator_edits_the_rota_and_refusals_show_by_their_fields(helpli
         camille_row.locator("input[type=number]").fill("5")
         camille_row.get_by_role("button").click()
         page.wait_for_selector("#rota-status.notice-ok")
+        said = page.inner_text("#rota-status")
+        assert said.startswith("camille enregistré·e : langues fr, ro, bg, ru ;"), said
+        assert "jusqu’à 5 conversations" in said
         camille_row = page.locator("#staff-body tr", has_text="camille")
         assert camille_row.locator("input[type=text]").input_value() == "fr, ro, bg, ru"
         assert camille_row.locator("input[type=number]").input_value() == "5"

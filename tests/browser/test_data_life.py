@@ -23,6 +23,7 @@ from tests.browser.shift_setup import browser_certify
 from tests.browser.test_visitor_widget import (  # noqa: F401 — fixtures, used by name
     TIMEOUT_MS,
     chat_open,
+    more_open,
     phone,
     screenshot,
     type_and_send,
@@ -92,6 +93,7 @@ def test_quick_exit_leaves_nothing_behind_and_staff_see_the_visitor_left_in_a_hu
     partner = f"{widget_helpline.partner_url}/index.html"
     page.goto(partner)  # where the visitor came from
     chat_open(page, widget_helpline.chat_url)
+    more_open(page)
     page.locator("#remember").check()
     text = "Quelqu’un arrive, je dois partir"
     type_and_send(page, text)
@@ -136,6 +138,7 @@ def test_delete_now_removes_the_conversation_for_the_staff_too(
 ):
     page = phone.new_page()
     chat_open(page, widget_helpline.chat_url)
+    more_open(page)
     assert page.locator("#delete-area").is_hidden()  # nothing to delete yet
     page.locator("#remember").check()
     text = "Je veux que tout disparaisse"
@@ -169,7 +172,8 @@ def test_delete_now_removes_the_conversation_for_the_staff_too(
     # Nothing left to act on: no close button, no route line, no notes or outcome form.
     assert nurse.locator("#conversation-close").is_hidden()
     assert nurse.locator("#conversation-route").inner_text() == ""
-    assert nurse.locator("#outcome").is_hidden()
+    assert nurse.locator("#tab-notes").is_hidden() and nurse.locator("#notes").is_hidden()
+    assert nurse.locator("#tab-outcome").is_hidden() and nurse.locator("#outcome").is_hidden()
     screenshot(nurse, "data-life-deleted.png")
 
     # Writing again starts a new conversation, waiting in the nurse's queue.

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bench.livestack import LiveStack
 from chat.crypto import suite1
 from tests.browser.pages import (
     Watched,
@@ -20,7 +21,6 @@ from tests.browser.pages import (
     staff_accounts_add,
     team_key_create,
 )
-from tests.livestack import LiveStack
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -104,13 +104,21 @@ def test_a_visitor_and_a_nurse_talk_on_a_helpline_set_up_through_its_pages(
     own = visitor.page.locator("li.from-me", has_text=VISITOR_LINES[0])
     own.locator('.mark[data-state="read"]').wait_for()
 
-    # A second round, in other scripts.
+    # A second round, in other scripts; each sees the other writing (through both
+    # workers, end-to-end encrypted, never stored).
+    composer.press_sequentially(VISITOR_LINES[1][:12], delay=30)
+    nurse.page.locator("#visitor-typing", has_text="La personne est en train d’écrire").wait_for()
     composer.fill(VISITOR_LINES[1])
     composer.press("Enter")
     nurse.page.locator(".message-visitor .bubble", has_text=VISITOR_LINES[1]).wait_for()
+    nurse.page.locator("#visitor-typing:empty").wait_for()  # their message came
+    nurse.page.locator("#composer-text").press_sequentially(NURSE_LINES[1][:12], delay=30)
+    visitor.page.locator('#status[data-line="status.typing"]').wait_for()
+    assert NURSE_LABEL in visitor.page.inner_text("#status")
     nurse.page.fill("#composer-text", NURSE_LINES[1])
     nurse.page.press("#composer-text", "Enter")
     visitor.page.locator("li.from-staff", has_text=NURSE_LINES[1]).wait_for()
+    visitor.page.locator('#status[data-line="status.answered"]').wait_for()
 
     # Nothing anyone typed left any browser in clear.
     # (The recordings must hold something, or the check below would prove nothing.)

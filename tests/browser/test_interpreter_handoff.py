@@ -59,7 +59,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 from chat import keyring
-from chat.client.keys import AdminKeys
+from chat.crypto.keys import AdminKeys
 from chat.models import Device
 admin = AdminKeys.load(Path(settings.CHAT_DEMO_DIR) / "admin.key.json")
 pending = Device.objects.filter(user__username="iris", state=Device.State.PENDING)
@@ -254,16 +254,17 @@ def test_an_interpreter_joins_for_a_while_and_sees_only_that_while(interpreting_
 
     # The nurse asks for an interpreter in the conversation's language (the default),
     # and cancels: the offer Iris saw is withdrawn. Then she asks again.
+    nurse.click("#tab-interpreter")
     assert nurse.locator("#interpreter-language").input_value() == "bg"
     nurse.click("#interpreter-ask")
-    nurse.locator("#interpreter-panel", has_text="En attente d'un·e interprète").wait_for()
+    nurse.locator("#interpreter-panel", has_text="En attente d’un·e interprète").wait_for()
     iris.locator("#offers li.offer").wait_for()
     nurse.get_by_role("button", name="Annuler la demande").click()
     nurse.locator("#interpreter-panel", has_text="Demande annulée (bulgare)").wait_for()
     iris.locator("#room-notice", has_text="Une demande a été retirée.").wait_for()
     assert iris.locator("#offers li.offer").count() == 0
     nurse.click("#interpreter-ask")
-    nurse.locator("#interpreter-panel", has_text="En attente d'un·e interprète").wait_for()
+    nurse.locator("#interpreter-panel", has_text="En attente d’un·e interprète").wait_for()
 
     # Iris sees the offer — a language and a deadline, nothing of the conversation — and
     # accepts; the nurse's browser makes the epoch that adds her device.

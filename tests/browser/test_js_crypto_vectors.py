@@ -39,9 +39,9 @@ LOAD = """async () => {
 
 
 @pytest.fixture
-def crypto(page, helpline):
+def crypto(page, helpline_origin):
     """A page of the helpline's origin with the crypto modules loaded."""
-    page.goto(helpline.url + "/healthz")
+    page.goto(helpline_origin.url + "/healthz")
     page.evaluate(LOAD)
     return page
 
@@ -255,6 +255,81 @@ def test_messages_match_byte_for_byte_and_open(crypto, index):
     assert result["content"] == section["content"]
 
 
+def test_the_objects_added_for_native_implementers_match_in_chromium(crypto):
+    """The device fingerprint (as the setup page shows it), the device-auth input, the
+    wrap key and a team key version sealed to it (opened by the KEM key the wrap names),
+    staff notes, and nonces past 2^32."""
+    result = crypto.evaluate(
+        """async (V) => {
+          const { certs, messages, index, encoding, hex } = window.m;
+          const notes = await import("/static/chat/crypto/notes.js");
+          const { teamWrapOpenWith } = await import("/static/chat/protocol/staff.js");
+          const { deviceFingerprint } = await import("/static/ops/device.js");
+          const h = index.hexEncode;
+          const fingerprint = await deviceFingerprint(
+            hex(V.keys.device_kem.pk), hex(V.keys.device_sig.pk));
+          const both = encoding.concat(hex(V.keys.device_kem.pk), hex(V.keys.device_sig.pk));
+          const auth = V.device_auth;
+          const authInput = certs.deviceAuthMessage({
+            nonce: hex(auth.nonce), deviceId: auth.device_id });
+          await index.verify(hex(V.keys.device_sig.pk), authInput,
+                             index.b64decode(auth.signature));
+          const wrapKey = V.wrap_key;
+          const kemPk = index.b64decode(wrapKey.kem_pk);
+          await certs.wrapKeyVerify({ sigPk: hex(V.keys.device_sig.pk), deviceId: V.device_id,
+                                      kemPk, sig: index.b64decode(wrapKey.signature) });
+          const announcement = window.m.wire.fromWireForm(wrapKey.team_key_v2.json);
+          await certs.teamKeyVerify(announcement, { adminPk: hex(V.keys.admin.pk) });
+          const info = certs.teamWrapInfo({
+            version: 2, teamKeyId: await index.keyId(announcement.pk), deviceId: V.device_id,
+            deviceKemKeyId: await index.keyId(kemPk) });
+          // The device holds its certificate's KEM key and the wrap key; the wrap names
+          // which one opens it.
+          const device = {
+            deviceId: V.device_id,
+            kemPair: await index.importKemPrivate(hex(V.keys.device_kem.sk),
+                                                  hex(V.keys.device_kem.pk)),
+            wrapKeys: [await index.importKemPrivate(hex(V.keys.device_wrap_kem.sk),
+                                                    hex(V.keys.device_wrap_kem.pk))],
+          };
+          const wrap = window.m.wire.fromWireForm(wrapKey.team_key_v2.wrap.wire);
+          const opened = await teamWrapOpenWith(device, wrap, announcement);
+          let withoutIt = null;
+          try {
+            await teamWrapOpenWith({ ...device, wrapKeys: [] }, wrap, announcement);
+          } catch (error) { withoutIt = error.name; }
+          const teamPair = await index.importKemPrivate(hex(V.keys.team.sk), hex(V.keys.team.pk));
+          const noted = [];
+          for (const note of V.notes) {
+            const fields = { conversationId: note.conversation_id,
+                             teamKeyVersion: note.team_key_version };
+            noted.push([h(notes.noteInfo(fields)), await notes.noteOpen(
+              index.b64decode(note.note), { ...fields, teamPair })]);
+          }
+          return {
+            fingerprint, fingerprintKeyId: h(await index.keyId(both)),
+            authInput: h(authInput),
+            wrapKeyTbs: h(certs.wrapKeyTbs({ deviceId: V.device_id, kemPk })),
+            teamTbs: h(certs.teamKeyTbs({ version: 2, pk: announcement.pk,
+                                          notAfter: announcement.not_after })),
+            info: h(info), scalar: h(opened.scalar), withoutIt, noted,
+            nonces: V.nonces.map((c) => h(messages.messageNonce(hex(c.nonce_base), c.seq))),
+          };
+        }""",
+        V,
+    )
+    assert result["fingerprint"] == V["device_fingerprint"]["display"]
+    assert result["fingerprintKeyId"] == V["device_fingerprint"]["key_id"]
+    assert result["authInput"] == V["device_auth"]["input"]
+    assert result["wrapKeyTbs"] == V["wrap_key"]["tbs"]
+    assert result["teamTbs"] == V["wrap_key"]["team_key_v2"]["tbs"]
+    assert result["info"] == V["wrap_key"]["team_key_v2"]["wrap"]["info"]
+    assert result["scalar"] == V["keys"]["team_v2"]["sk"]
+    assert result["withoutIt"] == "BadObject"
+    assert result["noted"] == [[note["info"], note["text"]] for note in V["notes"]]
+    assert result["nonces"] == [case["nonce"] for case in V["nonces"]]
+
+
 def test_padding_buckets_match_the_vectors(crypto):
     lengths = crypto.evaluate(
         """async (cases) => {
@@ -463,6 +538,12 @@ TAMPER = """async (V) => {
       commit, signature.slice(0, 63), visitorSigPk)),
     commit_members_two_visitors: await outcome(async () => commits.commitMembersCheck(
       { ...commit, members: [commit.members[1], commit.members[1]] })),
+    // Issue 15, item 9: the team member's label is "" (§5.3), no label holds NUL (§2.1).
+    commit_team_label: await outcome(async () => commits.commitMembersCheck(
+      { ...commit, members: [{ ...commit.members[0], label: "Police" }, commit.members[1]] })),
+    commit_label_nul: await outcome(async () => commits.commitMembersCheck(
+      { ...commit, members: [{ ...commit.members[0], label: "\u0000" }, commit.members[1]] })),
+    str_nul: await outcome(async () => window.m.encoding.lps("a\u0000b")),
     wrap_under_other_epoch: await outcome(() => commits.commitOpen(
       { ...commit, epoch: 1 }, teamWrap, { recipientPair: teamPair })),
     wrap_ct: await outcome(() => commits.commitOpen(
@@ -501,6 +582,9 @@ def test_tampering_with_a_bound_field_fails_in_the_browser(crypto):
         "commit_created_at": "BadSignature",
         "commit_signature_63_bytes": "BadSignature",
         "commit_members_two_visitors": "BadObject",
+        "commit_team_label": "BadObject",
+        "commit_label_nul": "BadObject",
+        "str_nul": "BadObject",
         "wrap_under_other_epoch": "BadCiphertext",
         "wrap_ct": "BadCiphertext",
         "key_commitment": "BadObject",

@@ -26,8 +26,8 @@ LOAD = """async () => {
 
 
 @pytest.fixture
-def browser_rc(page, helpline):
-    page.goto(helpline.url + "/healthz")
+def browser_rc(page, helpline_origin):
+    page.goto(helpline_origin.url + "/healthz")
     page.evaluate(LOAD)
     return page
 
@@ -90,6 +90,20 @@ def test_the_browser_catches_the_typos_of_the_vectors(browser_rc):
         V["invalid"],
     )
     assert caught == ["CodeInvalid"] * len(V["invalid"])
+
+
+def test_the_browser_makes_the_vectors_codes_from_their_random_bytes(browser_rc):
+    made = browser_rc.evaluate(
+        """([generated, tooFew]) => {
+          const { rc, enc } = window;
+          const codes = generated.map((entry) => rc.codeFromRandom(enc.hexDecode(entry.random)));
+          let refused = null;
+          try { rc.codeFromRandom(enc.hexDecode(tooFew)); } catch (error) { refused = error.name; }
+          return { codes, refused };
+        }""",
+        [V["generated"], V["too_few_random_bytes"]],
+    )
+    assert made == {"codes": [entry["code"] for entry in V["generated"]], "refused": "RangeError"}
 
 
 def test_a_code_made_in_the_browser_opens_in_python(browser_rc):

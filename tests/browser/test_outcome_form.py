@@ -35,7 +35,7 @@ def test_the_person_who_has_the_conversation_notes_topics_and_outcome(
     entry(page, conversation_id).locator(".claim").click()
     mine(page, conversation_id).wait_for()
 
-    page.locator("#outcome summary").click()
+    page.click("#tab-outcome")
     assert page.locator("#outcome-readonly").is_hidden()
     page.get_by_label("dépistage").check()
     page.get_by_label("PrEP", exact=True).check()
@@ -55,7 +55,7 @@ def test_the_person_who_has_the_conversation_notes_topics_and_outcome(
     page.reload()
     page.wait_for_selector("#connection-status[data-status='open']")
     mine(page, conversation_id).click()
-    page.locator("#outcome summary").click()
+    page.click("#tab-outcome")
     page.wait_for_function("() => document.getElementById('outcome-referred').checked")
     assert page.get_by_label("dépistage").is_checked()
     assert not page.get_by_label("violences").is_checked()

@@ -48,7 +48,9 @@ LATER_TEXT = "Bonjour, j'ai une question sur la PrEP."
 ANSWER = "Hello, I am here now. You can tell me everything, it stays between us."
 EMERGENCY = {
     "112": "tel:112",
+    "15": "tel:15",
     "17": "tel:17",
+    "115": "tel:115",
     "119": "tel:119",
     "3919": "tel:3919",
     "114": "sms:114",
@@ -140,12 +142,12 @@ def test_a_visitor_writes_outside_hours_and_is_answered_when_the_shift_opens(
     # When it opens again, on the helpline's clock, in the visitor's language.
     when = f"{start:%A}, {start:%B} {start.day} at 2:00 PM"
     assert f"We open again on {when}." in text
-    assert "You can still write: your message will be read as soon as we open." in text
     assert "In an emergency, call (free, day and night):" in text
     for number, href in EMERGENCY.items():
         link = notice.locator(f".emergency-number[href='{href}']")
         assert link.inner_text() == number
     assert "deaf" in notice.locator("li[data-number='114']").inner_text()
+    assert "A risk less than 48 hours ago? Go to a hospital emergency department now" in text
     assert "Nous sommes fermés" not in visitor.page.inner_text("body")
     # The emergency numbers are on the first screen, not below the fold.
     box = notice.locator("li[data-number='114']").bounding_box()

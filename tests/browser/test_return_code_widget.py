@@ -23,6 +23,7 @@ from tests.browser.test_visitor_widget import (  # noqa: F401 — fixtures, used
     chat_open,
     conversation_follow,
     focus_by_tab,
+    more_open,
     own_mark,
     phone,
     screenshot,
@@ -52,6 +53,7 @@ def code_enter(page: Any, code: str) -> None:
     """Open "I have a code" with the keyboard, type the code, send it with Enter."""
     form = page.locator("#code-form")
     if form.is_hidden():
+        more_open(page)
         have = page.locator("#code-have")
         have.wait_for(timeout=TIMEOUT_MS)  # shown once the catalogue has named it
         have.focus()
@@ -91,6 +93,7 @@ def test_a_code_reopens_the_whole_conversation_in_another_browser(
         first.locator("li.from-staff", has_text=answer).wait_for(timeout=TIMEOUT_MS)
 
         # "Get a code": shown, focused, announced, with its advice and a copy button.
+        more_open(first)
         assert first.locator("#code-have").is_hidden()
         first.locator("#code-get").click()
         first.locator("#code-panel").wait_for(timeout=TIMEOUT_MS)

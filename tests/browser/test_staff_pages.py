@@ -162,7 +162,8 @@ def test_a_helpline_is_set_up_and_answers_from_the_pages(helpline, watched, back
         answer = receive_text(background, visitor, NURSE_LINES[0])
         nurse_device_id = answer.sender
         profile = profile_of(visitor, nurse_device_id)
-        assert profile == {"kind": "profile", "label": NURSE_LABEL}
+        # The label as written, and the role it names, for visitors of other languages.
+        assert profile == {"kind": "profile", "label": NURSE_LABEL, "role": "nurse"}
 
         # A short exchange for the screenshot; the visitor acknowledges reading.
         background.run(visitor.say(VISITOR_LINES[1]))

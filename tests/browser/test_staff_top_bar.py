@@ -1,9 +1,12 @@
 """The staff top bar on the dashboard, with the coordinator's full nav, in French and in
-English: one line at 1280 px with every item on screen; from 768 px down to 360 px it
-wraps and never runs off the side; the dashboard below it always fits the window (no
-page scrolling) wherever it is laid out in columns.
+English: one line at 1280 px with every item on screen; narrower, the sections fold
+under one button and the rest never runs off the side; from 360 to 1920 px every control
+it shows (and every section, the menu opened) is where a click at its centre lands on
+it; the dashboard below it always fits the window (no page scrolling) wherever it is
+laid out in columns.
 
-Screenshots: tests/browser/screenshots/top-bar-<language>-<width>.png.
+Screenshots: tests/browser/screenshots/top-bar-<language>-<width>.png, and
+top-bar-<language>-<width>-menu.png with the sections' menu open.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.layout import top_bar_blocked
 from tests.browser.pages import (
     admin_key_create,
     device_certify,
@@ -25,7 +29,10 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ONE_LINE_PX = 52  # 3.25rem, the bar's least height
-SIZES = [(1280, 800), (1024, 768), (768, 1024), (360, 740)]
+SIZES = [(1920, 1080), (1366, 768), (1280, 800), (1024, 768), (768, 1024), (360, 740)]
+# A coordinator's sections: conversations, canned replies, self-help pages, campaigns,
+# report, rota, setup, audit log, security.
+SECTIONS = 9
 
 # Where every item of the bar is, whether the page runs off the side, and whether the
 # dashboard runs off the bottom.
@@ -90,6 +97,18 @@ def test_the_bar_fits_every_width_and_the_dashboard_fits_under_it(dashboard, lan
         assert all(on_screen), where
         if width > 720:  # columns: the dashboard fills the window, each column scrolls
             assert measured["pageHeight"] <= height, where
+        listed, blocked = top_bar_blocked(dashboard)
+        assert blocked == [], where
+        toggle = dashboard.locator("#topnav-toggle")
+        if toggle.is_visible():  # the sections, folded: each one reachable once opened
+            toggle.click()
+            dashboard.screenshot(path=str(SCREENSHOTS / f"top-bar-{language}-{width}-menu.png"))
+            opened, blocked = top_bar_blocked(dashboard)
+            assert blocked == [] and len(opened) == len(listed) + SECTIONS, (where, opened)
+            dashboard.keyboard.press("Escape")
+            dashboard.locator("#topnav.topnav-open").wait_for(state="detached")
+        else:
+            assert len(listed) == SECTIONS + 2 + 1, (where, listed)  # sections, FR/EN, sign out
     measured = bar_measured(dashboard, language, 1280, 800)
     assert measured["bar"] <= ONE_LINE_PX and measured["lines"] == 1, measured
-    assert len(measured["items"]) == 8 + 2 + 2  # eight sections, FR/EN, who, sign out
+    assert len(measured["items"]) == SECTIONS + 2 + 2  # sections, FR/EN, who, sign out

@@ -15,7 +15,15 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def strings(page, helpline):
     page.goto(helpline.url + "/healthz")
-    page.evaluate('async () => { window.i18n = await import("/static/widget/i18n.js"); }')
+    page.evaluate(
+        """async (languages) => {
+            window.i18n = await import("/static/widget/i18n.js");
+            window.i18n.cataloguesAt(Object.fromEntries(
+                languages.map((code) => [code, `/static/widget/i18n/${code}.json`]),
+            ));
+        }""",
+        LANGUAGES,
+    )
     return page
 
 

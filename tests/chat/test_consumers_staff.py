@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
+from django.utils import timezone
 
+from chat import keyring
 from chat.crypto import certs, suite1
 from chat.protocol import frames as f
-from tests.chat.conftest import interpreter_invited
+from tests.chat.conftest import TEAM_KEY_DAYS, interpreter_invited, visitor_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,13 +78,38 @@ async def test_a_certified_device_gets_its_certificate_and_team_key(
     )
     certs.cert_verify(ready.cert, admin_pk=ready.admin_pk, now=0)
     [team] = ready.team_keys
+    assert team.wrap.kem_pk == staff.keys.kem_public  # the key it is sealed to, named
     opened = certs.team_wrap_open(
-        team.wrap,
+        team.wrap.ct,
         device_kem_key=staff.keys.kem,
         device_id=staff.device_id,
         announcement=team.announcement,
     )
     assert suite1.public_bytes(opened) == helpline.announcement.pk
+
+
+async def test_device_ready_names_the_kem_key_each_team_wrap_is_sealed_to(
+    sockets, device_auth, helpline, staff, login, now
+):
+    """After a rotation the new version is sealed to the wrap key the device published,
+    not to its certificate's KEM key: a client that took the certificate's would fail
+    from the first rotation on (docs/protocol.md §4.4)."""
+
+    def rotate() -> None:
+        keyring.wrap_key_publish(keys=staff.keys, now=now)
+        keyring.team_key_create(admin=helpline.admin, days=TEAM_KEY_DAYS, now=now)
+
+    await database_sync_to_async(rotate)()
+    socket = await sockets.greeted("/ws/staff", cookie=await login(staff))
+    ready = await socket.request(device_auth(staff, socket.hello.nonce))
+    first, second = ready.team_keys
+    assert first.wrap.kem_pk == staff.keys.kem_public
+    [wrap_key] = staff.keys.wrap_keys
+    assert second.wrap.kem_pk == suite1.public_bytes(wrap_key) != staff.keys.kem_public
+    opened = staff.keys.team_wrap_open(
+        second.wrap.ct, second.announcement, kem_pk=second.wrap.kem_pk
+    )
+    assert suite1.public_bytes(opened) == second.announcement.pk
 
 
 @pytest.fixture(params=["pending_staff", "revoked_staff"])
@@ -111,6 +138,16 @@ async def test_a_pending_or_revoked_device_can_read_nothing(
     # Not even the activity of a conversation that opened meanwhile reaches it.
     assert socket.passed_over == []
     assert await socket.nothing()
+
+
+async def test_device_auth_checks_the_signature_before_the_certificate(
+    sockets, device_auth, helpline, login, uncertified
+):
+    """A wrong signature is `unauthorized` whatever the device's state: only a device
+    that proved its key learns that it is not certified (docs/protocol.md §8.3)."""
+    socket = await sockets.greeted("/ws/staff", cookie=await login(uncertified))
+    await socket.refused(device_auth(uncertified, bytes(32)), "unauthorized")
+    await socket.refused(device_auth(uncertified, socket.hello.nonce), "device_not_certified")
 
 
 async def test_another_users_device_is_unauthorized(
@@ -178,6 +215,31 @@ async def test_staff_list_conversations_newest_activity_first(sockets, helpline,
     ]
     assert (listed.conversations[0].last_order, listed.conversations[0].current_epoch) == (2, 0)
     assert listed.conversations[0].state == "open"
+
+
+async def test_a_conversation_without_a_commit_has_a_null_current_epoch(sockets, helpline, staff):
+    """Epochs are 0 … 2^32 − 1 on the wire (§2.2): "no epoch yet" is null, never -1."""
+    visitor_socket = await sockets.visitor()
+    visitor = visitor_keys()
+    opened = await visitor_socket.request(
+        f.ConversationOpen(
+            suite=1,
+            language="fr",
+            campaign=None,
+            visitor_kem_pk=visitor.kem_public,
+            visitor_sig_pk=visitor.sig_public,
+            pow=await visitor_socket.pow(),
+        )
+    )
+    socket = await sockets.staff(staff)
+    listed = await socket.request(f.ConversationList())
+    assert [(c.conversation_id, c.current_epoch) for c in listed.conversations] == [
+        (opened.conversation_id, None)
+    ]
+    state = await socket.request(
+        f.ConversationSubscribe(conversation_id=opened.conversation_id, after=0)
+    )
+    assert (state.current_epoch, state.last_order) == (None, 0)
 
 
 async def test_subscribing_sends_state_then_backlog_then_sync_done(sockets, helpline, staff):
@@ -290,9 +352,11 @@ async def interpreter_added(sockets, helpline, staff, interpreter):
     visitor_socket, visitor = await sockets.visitor_opened()
     await visitor_socket.request(f.EnvelopeSend(envelope=visitor.seal("avant l'interprète")))
     socket, reader = await sockets.staff_following(staff, helpline, visitor.conversation_id)
+    # Invited first: staff get the certificate of an interpreter admitted to the
+    # conversation, not of any device.
+    await database_sync_to_async(interpreter_invited)(interpreter, visitor.conversation_id)
     cert = await socket.request(f.CertsGet(device_ids=[interpreter.device_id]))
     reader.cert_add(cert.certs[0])
-    await database_sync_to_async(interpreter_invited)(interpreter, visitor.conversation_id)
     signed = reader.epoch_create(
         reason="member_add",
         team=helpline.announcement,
@@ -384,3 +448,41 @@ async def test_an_interpreter_is_not_told_of_activity(sockets, helpline, interpr
     socket = await sockets.staff(interpreter)
     await sockets.visitor_opened()
     assert await socket.drain() == []
+
+
+async def test_a_staff_socket_gets_certificates_only_of_devices_of_its_conversations(
+    sockets, helpline, staff, colleague
+):
+    """Bob's device wrote nowhere alice's socket follows: she does not get his
+    certificate (nobody enumerates the staff's devices); once he wrote in a conversation
+    she follows, she does (she verifies his messages with it)."""
+    _visitor_socket, visitor = await sockets.visitor_opened()
+    socket, reader = await sockets.staff_following(staff, helpline, visitor.conversation_id)
+    ask = f.CertsGet(device_ids=[colleague.device_id, staff.device_id])
+    assert (await socket.request(ask)).certs == []
+    await socket.request(f.EnvelopeSend(envelope=reader.seal(b"alice")))
+    await database_sync_to_async(wrote_in)(colleague, visitor.conversation_id)
+    answer = await socket.request(ask)
+    assert sorted(cert.device_id for cert in answer.certs) == sorted(
+        [colleague.device_id, staff.device_id]
+    )
+
+
+def wrote_in(person, conversation_id: str) -> None:
+    """``person``'s device stored an envelope in the conversation (as its socket would)."""
+    from chat.models import Conversation, Envelope
+
+    conversation = Conversation.objects.get(pk=conversation_id)
+    Envelope.objects.create(
+        conversation=conversation,
+        order=conversation.last_order + 1,
+        epoch=0,
+        sender=person.device_id,
+        stream=b"\x02" * 16,
+        seq=0,
+        content_type="text",
+        ciphertext=b"\x00" * 272,
+        signature=b"\x00" * 64,
+        received_at=timezone.now(),
+    )
+    Conversation.objects.filter(pk=conversation_id).update(last_order=conversation.last_order + 1)

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from msgspec.structs import replace
 
-from chat.crypto import certs, commits, messages, suite1
+from chat.crypto import certs, commits, encoding, messages, suite1
 from chat.crypto.errors import CryptoError
 
 CONVERSATION = str(uuid.uuid4())
@@ -101,6 +101,18 @@ def test_an_unsigned_or_wrongly_signed_commit_is_refused(keys, opened):
         )
 
 
+def test_a_str_field_holding_nul_is_never_encoded(opened):
+    """§2.1: no byte string is built from a string holding NUL."""
+    with pytest.raises(CryptoError):
+        encoding.lps("a\x00b")
+    label_nul = replace(
+        opened.commit,
+        members=[replace(opened.commit.members[0], label="\x00"), opened.commit.members[1]],
+    )
+    with pytest.raises(CryptoError):
+        commits.commit_body(label_nul)
+
+
 def test_a_wrap_moved_to_another_conversation_fails(keys, opened):
     other = replace(opened.commit, conversation_id=str(uuid.uuid4()))
     with pytest.raises(CryptoError):
@@ -153,6 +165,26 @@ def test_commit_structure_rules_are_enforced(keys, opened):
         ),
         "team id mismatch": replace(
             commit, members=[replace(commit.members[0], id="7"), commit.members[1]]
+        ),
+        # Issue 15, item 9: §5.3, the team member's label is ""; §2.1, no NUL in labels.
+        "team labelled": replace(
+            commit, members=[replace(commit.members[0], label="Police"), commit.members[1]]
+        ),
+        "team label NUL": replace(
+            commit, members=[replace(commit.members[0], label="\x00"), commit.members[1]]
+        ),
+        "device label NUL": replace(
+            commit,
+            members=[
+                *commit.members,
+                replace(
+                    commit.members[1],
+                    kind="device",
+                    id=DEVICE,
+                    key_id=bytes(16),
+                    label="interpreter:bg\x00",
+                ),
+            ],
         ),
     }
     for name, commit_bad in bad.items():

@@ -11,7 +11,10 @@ from cryptography.hazmat.bindings._rust import openssl as rust_openssl
 from cryptography.hazmat.primitives import hpke
 
 from chat.crypto import certs, commits, messages, suite1
-from chat.crypto.encoding import b64decode
+from chat.crypto.certs import device_auth_message
+from chat.crypto.encoding import b64decode, label, lps, u8, u32
+from chat.crypto.errors import CryptoError
+from chat.protocol.frames import TeamWrap
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 RFC = json.loads((FIXTURES / "rfc9180_p256.json").read_text())["vectors"]
@@ -173,3 +176,84 @@ def test_padding_buckets_match_the_vectors(case):
     padded = messages.pad(bytes(case["content_len"]))
     assert len(padded) == case["padded_len"]
     assert messages.unpad(padded) == bytes(case["content_len"])
+
+
+def test_the_device_fingerprint_covers_both_public_keys():
+    section = V["device_fingerprint"]
+    both = pk("device_kem") + pk("device_sig")
+    assert both.hex() == section["input"]
+    assert suite1.key_id(both).hex() == section["key_id"]
+    assert suite1.fingerprint_display(suite1.key_id(both)) == section["display"]
+
+
+def test_the_device_auth_input_matches_and_its_signature_verifies():
+    section = V["device_auth"]
+    message = device_auth_message(
+        nonce=bytes.fromhex(section["nonce"]), device_id=section["device_id"]
+    )
+    assert message.hex() == section["input"]
+    suite1.verify(pk("device_sig"), message, b64decode(section["signature"]))
+
+
+def test_a_wrap_key_is_signed_by_its_device_and_the_next_version_is_sealed_to_it():
+    section = V["wrap_key"]
+    kem_pk = b64decode(section["kem_pk"])
+    assert kem_pk == pk("device_wrap_kem")
+    assert certs.wrap_key_tbs(device_id=V["device_id"], kem_pk=kem_pk).hex() == section["tbs"]
+    certs.wrap_key_verify(
+        device_sig_pk=pk("device_sig"),
+        device_id=V["device_id"],
+        kem_pk=kem_pk,
+        sig=b64decode(section["signature"]),
+    )
+    team = section["team_key_v2"]
+    announcement = msgspec.json.decode(json.dumps(team["json"]), type=certs.TeamKeyAnnouncement)
+    tbs = certs.team_key_tbs(version=2, pk=announcement.pk, not_after=announcement.not_after)
+    assert tbs.hex() == team["tbs"]
+    certs.team_key_verify(announcement, admin_pk=pk("admin"))
+    # device_kem_pk in team_wrap_info is the KEM key the wrap is sealed to: the wrap key.
+    info = certs.team_wrap_info(
+        version=2,
+        team_key_id=suite1.key_id(announcement.pk),
+        device_id=V["device_id"],
+        device_kem_key_id=suite1.key_id(kem_pk),
+    )
+    assert info.hex() == team["wrap"]["info"]
+    # The wire form names that key; the device opens the wrap with it, not its
+    # certificate's KEM key.
+    wire = msgspec.json.decode(json.dumps(team["wrap"]["wire"]), type=TeamWrap)
+    assert wire.kem_pk == kem_pk
+    opened = certs.team_wrap_open(
+        wire.ct,
+        device_kem_key=key("device_wrap_kem"),
+        device_id=V["device_id"],
+        announcement=announcement,
+    )
+    assert suite1.private_scalar(opened) == suite1.private_scalar(key("team_v2"))
+    with pytest.raises(CryptoError):
+        certs.team_wrap_open(
+            wire.ct,
+            device_kem_key=key("device_kem"),
+            device_id=V["device_id"],
+            announcement=announcement,
+        )
+
+
+@pytest.mark.parametrize("note", V["notes"], ids=lambda n: str(n["team_key_version"]))
+def test_a_staff_note_opens_with_the_team_key_of_its_version(note):
+    info = label("note") + u8(1) + lps(note["conversation_id"]) + u32(note["team_key_version"])
+    assert info.hex() == note["info"]
+    text = suite1.hpke_open(key("team"), info, b64decode(note["note"]))
+    assert text.decode() == note["text"]
+
+
+@pytest.mark.parametrize("case", V["nonces"], ids=lambda c: str(c["seq"]))
+def test_nonces_match_the_vectors_up_to_seq_2_53(case):
+    nonce = messages.message_nonce(bytes.fromhex(case["nonce_base"]), case["seq"])
+    assert nonce.hex() == case["nonce"]
+
+
+def test_every_event_vector_has_a_kind():
+    for section in V["messages"]:
+        if section["envelope"]["content_type"] == "event":
+            assert isinstance(json.loads(section["content"])["kind"], str)

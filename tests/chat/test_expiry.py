@@ -149,3 +149,20 @@ def test_a_token_of_an_expired_conversation_opens_nothing(chatted, now):
     conversations_expire(now=now + idle_limit() + SECOND)
     with pytest.raises(Unauthorized):
         conversation_resume(token=chatted.token, now=now)
+
+
+# -- issue 15: conversations whose visitor never wrote --------------------------------
+
+
+def test_a_conversation_whose_visitor_never_wrote_goes_after_some_minutes(
+    chatted, visitor_factory, settings
+):
+    from chat.expiry import empty_conversations_delete
+
+    empty = visitor_factory()
+    opened = Conversation.objects.get(pk=empty.conversation_id).created_at
+    limit = timedelta(minutes=settings.CHAT_EMPTY_CONVERSATION_MINUTES)
+    assert empty_conversations_delete(now=opened + limit - SECOND) == 0
+    assert empty_conversations_delete(now=opened + limit + SECOND) == 1
+    assert rows_of(empty.conversation_id)["conversation"] == 0
+    assert rows_of(chatted.conversation_id)["conversation"] == 1  # its visitor wrote

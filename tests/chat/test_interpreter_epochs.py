@@ -21,7 +21,7 @@ from chat.client.state import ConversationState
 from chat.crypto import commits, messages, suite1
 from chat.crypto.errors import CryptoError
 from chat.events import events_publish
-from chat.models import Commit, Envelope, Wrap
+from chat.models import Commit, Device, Envelope, Wrap
 from chat.protocol import frames as f
 from ops.interpreting import services as interpreting
 from tests.chat.conftest import interpreter_invited
@@ -70,9 +70,9 @@ async def interpreter_joins(sockets, helpline, staff, interpreter) -> Story:
     cid = visitor.conversation_id
     await visitor_socket.request(f.EnvelopeSend(envelope=visitor.seal("avant l'interprète")))
     staff_socket, staff_view = await sockets.staff_following(staff, helpline, cid)
+    request = await database_sync_to_async(interpreter_invited)(interpreter, cid)
     cert = await staff_socket.request(f.CertsGet(device_ids=[interpreter.device_id]))
     staff_view.cert_add(cert.certs[0])
-    request = await database_sync_to_async(interpreter_invited)(interpreter, cid)
     joined = staff_view.epoch_create(
         reason="member_add",
         team=helpline.announcement,
@@ -347,8 +347,11 @@ async def test_the_server_refuses_a_commit_adding_an_interpreter_nobody_invited(
 ):
     visitor_socket, visitor = await sockets.visitor_opened()
     staff_socket, view = await sockets.staff_following(staff, helpline, visitor.conversation_id)
-    cert = await staff_socket.request(f.CertsGet(device_ids=[interpreter.device_id]))
-    view.cert_add(cert.certs[0])
+    # Nobody invited her: the socket does not give her certificate; a client that has
+    # it anyway (from an earlier conversation) tries.
+    none = await staff_socket.request(f.CertsGet(device_ids=[interpreter.device_id]))
+    assert none.certs == []
+    view.cert_add(await database_sync_to_async(device_certificate)(interpreter.device_id))
     signed = view.epoch_create(
         reason="member_add",
         team=helpline.announcement,
@@ -427,3 +430,7 @@ async def test_an_interpreter_socket_is_offered_requests_and_nothing_of_the_staf
     received = await socket.receive()
     assert (received.event, received.data) == ("interpreter.offered", offer)
     assert await socket.nothing()
+
+
+def device_certificate(device_id: str):
+    return Device.objects.get(pk=device_id).certificate()

@@ -115,13 +115,17 @@ def test_a_binary_frame_is_a_bad_frame(endpoint):
 def test_a_frame_over_65536_bytes_is_too_large(endpoint, frame_examples):
     text = json.dumps(frame_examples["ping"])
     text += " " * (MAX_FRAME_BYTES + 1 - len(text.encode()))
-    assert refused(endpoint, text).code == ErrorCode.TOO_LARGE
+    error = refused(endpoint, text)
+    # The ref was readable: the refusal carries it, so a client matching answers by ref
+    # is not left waiting.
+    assert (error.code, error.ref) == (ErrorCode.TOO_LARGE, "r-1")
 
 
 def test_the_frame_size_is_counted_in_utf8_bytes_not_characters():
     # 40,000 characters, 80,000 bytes.
     text = json.dumps({"type": "ping", "ref": "r"}) + "\u00e9" * 40_000
-    assert refused("visitor", text).code == ErrorCode.TOO_LARGE
+    error = refused("visitor", text)
+    assert (error.code, error.ref) == (ErrorCode.TOO_LARGE, None)  # not JSON: no ref
 
 
 @pytest.mark.parametrize("endpoint", PARSERS)
@@ -252,6 +256,9 @@ WRONG_LENGTHS = [
     ("envelope.send", "envelope.sig", 65),
     ("envelope.send", "envelope.ct", 271),
     ("envelope.send", "envelope.ct", 32785),
+    # Within 272–32,784 bytes but not a padding bucket + 16 (§6.2).
+    ("envelope.send", "envelope.ct", 300),
+    ("envelope.send", "envelope.ct", 1024 + 15),
     ("device.auth", "signature", 64 + 1),
 ]
 

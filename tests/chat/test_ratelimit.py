@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.ratelimit import TokenBucket
+from chat.ratelimit import RefusalWindow, TokenBucket
 
 
 class FakeClock:
@@ -81,3 +81,61 @@ def test_a_clock_going_backwards_grants_nothing(clock):
     bucket.take()
     clock.advance(-100)
     assert not bucket.take()
+
+
+# -- the flood close: refusals over a window (RefusalWindow) ----------------------------
+
+
+def window(clock) -> RefusalWindow:
+    return RefusalWindow(window=10, minimum=100, percent=50, clock=clock)
+
+
+def test_a_hundred_refusals_in_a_row_are_a_flood(clock):
+    refusals = window(clock)
+    for _ in range(99):
+        refusals.record(refused=True)
+    assert not refusals.flooding()
+    refusals.record(refused=True)
+    assert refusals.flooding()
+
+
+def test_a_frame_let_through_now_and_then_does_not_hide_a_flood(clock):
+    """The old count of refusals in a row started again at each accepted frame: ten
+    refused for one accepted, at 200 frames a second, never reached it."""
+    refusals = window(clock)
+    for _ in range(15):
+        for _ in range(10):
+            refusals.record(refused=True)
+        refusals.record(refused=False)
+        clock.advance(0.05)
+    assert refusals.flooding()
+
+
+def test_refusals_among_mostly_accepted_frames_are_no_flood(clock):
+    refusals = window(clock)
+    for _ in range(150):
+        refusals.record(refused=True)
+        refusals.record(refused=False)
+        refusals.record(refused=False)
+    assert not refusals.flooding()
+
+
+def test_a_frame_its_handler_refused_counts_once(clock):
+    """Counted as accepted when queued, then refused by its handler: one frame, refused."""
+    refusals = window(clock)
+    for _ in range(100):
+        refusals.record(refused=False)
+        refusals.record(refused=True, counted=True)
+    assert refusals.flooding()  # 100 frames, all refused
+    assert refusals.slots[int(clock())] == [100, 100]
+
+
+def test_refusals_older_than_the_window_are_forgotten(clock):
+    refusals = window(clock)
+    for _ in range(80):
+        refusals.record(refused=True)
+    clock.advance(11)
+    for _ in range(80):
+        refusals.record(refused=True)
+    assert not refusals.flooding()
+    assert len(refusals.slots) == 1

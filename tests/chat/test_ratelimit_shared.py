@@ -1,6 +1,6 @@
 """Limits that sockets share (issue 10, chat/ratelimit.py): a second socket on the same
-conversation does not double its allowance, and new conversations per minute are capped
-for all visitors together — without knowing anything about who they are."""
+conversation does not double its allowance — without knowing anything about who they
+are. (New conversations pay a proof of work instead: tests/chat/test_open_challenge.py.)"""
 
 from __future__ import annotations
 
@@ -15,10 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def fresh_buckets():
     ratelimit.conversation_buckets.buckets.clear()
-    ratelimit.opens_buckets.buckets.clear()
     yield
     ratelimit.conversation_buckets.buckets.clear()
-    ratelimit.opens_buckets.buckets.clear()
 
 
 async def test_two_sockets_on_one_conversation_share_its_allowance(sockets, helpline, settings):
@@ -41,21 +39,3 @@ async def test_two_sockets_on_one_conversation_share_its_allowance(sockets, help
     assert isinstance(refused, f.Error)
     assert refused.code == "rate_limited"
     assert refused.retry_after_ms > 0
-
-
-async def test_new_conversations_are_capped_per_minute_for_everybody(sockets, helpline, settings):
-    settings.CHAT_OPENS_PER_MINUTE = 2
-    await sockets.visitor_opened()
-    await sockets.visitor_opened()
-    third = await sockets.visitor()
-    visitor = await sockets.visitor()  # a fresh socket: the cap is not per socket
-    for socket in (third, visitor):
-        refused = await socket.request(
-            f.ConversationOpen(
-                suite=1, language="ro", campaign=None, visitor_kem_pk=b"\x04" * 65,
-                visitor_sig_pk=b"\x04" * 65,
-            )
-        )  # fmt: skip
-        assert isinstance(refused, f.Error)
-        assert refused.code == "rate_limited"
-        assert 20_000 <= refused.retry_after_ms <= 30_000  # a new opening every 30 s

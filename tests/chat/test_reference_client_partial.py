@@ -52,3 +52,28 @@ async def test_a_client_that_sees_everything_still_waits_for_a_gap():
     await backlog(session, [5, 6], last_order=6)
     assert session.applied == []
     assert session.followed.last_order == 0
+
+
+class Paging(Recording):
+    def __init__(self) -> None:
+        super().__init__(sees_part=False)
+        self.synced: list[int] = []
+
+    async def sync(self, conversation_id: str) -> None:
+        self.synced.append(self.conversations[conversation_id].last_order)
+
+
+async def test_a_page_with_more_after_it_asks_for_the_next_from_where_it_ended():
+    """A backlog comes a page at a time (docs/protocol.md §7): once the page is applied,
+    the client asks for the next one from its last order; after the last page, not."""
+    session = Paging()
+    for order in (1, 2, 3):
+        session.followed.pending[order] = order
+    await session._advance(session.followed)  # the page's items, as they came
+    await session._handle(
+        f.SyncDone(ref=None, conversation_id=CONVERSATION, last_order=3, more=True)
+    )
+    await session.followed.page_task
+    assert session.synced == [3]
+    await session._handle(f.SyncDone(ref=None, conversation_id=CONVERSATION, last_order=3))
+    assert session.synced == [3]

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pytest
 from msgspec.structs import replace
 
-from chat.client.keys import AdminKeys, DeviceKeys
 from chat.client.state import ConversationState
 from chat.crypto import certs, commits, suite1
 from chat.crypto.errors import BadObject, BadSignature, CryptoError
+from chat.crypto.keys import AdminKeys, DeviceKeys
 
 CONVERSATION = str(uuid.uuid4())
 

@@ -73,6 +73,16 @@ def test_every_single_wrong_digit_and_every_neighbour_swap_is_caught():
                 rc.code_normalise(code[:i] + code[i + 1] + code[i] + code[i + 2 :])
 
 
+@pytest.mark.parametrize("entry", V["generated"])
+def test_random_bytes_make_the_vectors_code(entry):
+    assert rc.code_from_random(bytes.fromhex(entry["random"])) == entry["code"]
+
+
+def test_too_few_usable_random_bytes_make_no_code():
+    with pytest.raises(ValueError):
+        rc.code_from_random(bytes.fromhex(V["too_few_random_bytes"]))
+
+
 def test_a_new_code_has_at_least_128_random_bits_and_a_valid_check_digit():
     assert rc.RANDOM_DIGITS * math.log2(10) >= 128
     codes = {rc.code_generate() for _ in range(50)}

@@ -312,6 +312,34 @@ def test_the_visitor_cannot_submit_a_staff_devices_commit(
         submit(visitor.party, signed, now)
 
 
+def test_a_stored_staff_commit_is_acknowledged_again_only_to_its_device(
+    visitor, staff, colleague, helpline, view_as, now, submit
+):
+    """The duplicate check comes after who may make the epoch: a replay by the visitor
+    or another device is refused, not acknowledged with the stored commit's order."""
+    signed = next_commit(
+        view_as(staff, visitor.conversation_id), [team(helpline), visitor_member(visitor)]
+    )
+    first = submit(staff.party, signed, now)
+    for other in (visitor.party, colleague.party):
+        with pytest.raises(Forbidden):
+            submit(other, signed, now)
+    assert submit(staff.party, signed, now).duplicate
+    assert commit_count(visitor) == 2 and first.order == 2
+
+
+def test_a_stored_commit_with_another_signature_is_not_acknowledged(
+    visitor, staff, helpline, view_as, now, submit
+):
+    signed = next_commit(
+        view_as(staff, visitor.conversation_id), [team(helpline), visitor_member(visitor)]
+    )
+    submit(staff.party, signed, now)
+    forged = SignedCommit(signed.commit, bytes(64), signed.wraps, signed.epoch_secret)
+    with pytest.raises(CommitSignatureInvalid):
+        submit(staff.party, forged, now)
+
+
 def test_a_staff_device_cannot_submit_a_colleagues_commit(
     visitor, staff, colleague, helpline, view_as, now, submit
 ):

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from chat import keyring
-from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import certs, suite1
+from chat.crypto.certs import device_auth_message
+from chat.crypto.keys import AdminKeys, DeviceKeys
 from chat.errors import (
     CertificateInvalid,
     DeviceNotCertified,
@@ -22,7 +23,6 @@ from chat.errors import (
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
 from chat.services.devices import (
     admin_key_set,
-    device_auth_message,
     device_authenticate,
     device_certify,
     device_register,

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from msgspec.structs import replace
 
 from chat.crypto import messages
-from chat.errors import ConversationClosed, EpochClosed, Forbidden, SeqConflict
+from chat.errors import ConversationClosed, EpochClosed, Forbidden, QuotaExceeded, SeqConflict
 from chat.models import Conversation, Envelope
 from chat.services.envelopes import envelope_submit
 from tests.chat.conftest import interpreter_invited
@@ -287,3 +288,39 @@ def test_an_interpreter_cannot_write_in_the_epoch_before_it_joined_even_within_g
         envelope_submit(party=interpreter.party, envelope=before, now=now)
     # The visitor's own epoch-0 message is still welcome at that moment.
     assert envelope_submit(party=visitor.party, envelope=visitor.seal("ok"), now=now).order == 3
+
+
+# -- issue 15: what an anonymous visitor may store --------------------------------------
+
+
+def test_a_visitor_past_the_days_bytes_is_refused_quota_exceeded_and_nothing_is_stored(
+    visitor, now, settings
+):
+    settings.CHAT_VISITOR_BYTES_PER_DAY = 3 * 272  # three short messages' ciphertext
+    for text in ("un", "deux", "trois"):
+        envelope_submit(party=visitor.party, envelope=visitor.seal(text), now=now)
+    with pytest.raises(QuotaExceeded) as refused:
+        envelope_submit(party=visitor.party, envelope=visitor.seal("quatre"), now=now)
+    assert 0 < refused.value.retry_after_ms <= 24 * 3600 * 1000
+    assert stored_orders(visitor.conversation_id) == [2, 3, 4]
+    # A day later the window has moved on.
+    later = now + timedelta(days=1, seconds=1)
+    assert envelope_submit(party=visitor.party, envelope=visitor.seal("cinq"), now=later).order == 5
+
+
+def test_past_the_database_watermark_visitors_are_refused_and_staff_may_answer(
+    visitor, staff, view_as, now, settings
+):
+    from chat.services.envelopes import DatabaseSize
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_database_size")
+    settings.CHAT_DATABASE_MAX_BYTES = 1
+    DatabaseSize.read_at = float("-inf")
+    try:
+        with pytest.raises(QuotaExceeded):
+            envelope_submit(party=visitor.party, envelope=visitor.seal("bonjour"), now=now)
+        staff_state = view_as(staff, visitor.conversation_id)
+        envelope_submit(party=staff.party, envelope=staff_state.seal(b"oui"), now=now)
+    finally:
+        DatabaseSize.read_at = float("-inf")

@@ -18,13 +18,19 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parents[2]
 VENDOR_SRC = BASE_DIR / "chat" / "vendor-src"
 VENDOR = BASE_DIR / "chat" / "static" / "chat" / "vendor"
-BUILT = ("hpke-core.js", "LICENSE-hpke-core.txt", "LICENSE-hpke-common.txt")
+BUILT = (
+    "hpke-core.js",
+    "LICENSE-hpke-core.txt",
+    "LICENSE-hpke-common.txt",
+    "altcha.js",
+    "LICENSE-altcha-lib.txt",
+)
 
 
 def test_versions_are_pinned_exactly_and_locked_with_integrity():
     package = json.loads((VENDOR_SRC / "package.json").read_text())
     pins = package["devDependencies"]
-    assert set(pins) == {"@hpke/core", "esbuild"}
+    assert set(pins) == {"@hpke/core", "altcha-lib", "esbuild"}
     assert all(re.fullmatch(r"\d+\.\d+\.\d+", version) for version in pins.values())
     lock = json.loads((VENDOR_SRC / "package-lock.json").read_text())
     installed = {path: entry for path, entry in lock["packages"].items() if path}
@@ -39,11 +45,20 @@ def test_the_bundle_names_what_it_holds_and_keeps_the_licences():
     core = lock["node_modules/@hpke/core"]["version"]
     common = lock["node_modules/@hpke/common"]["version"]
     assert bundle.startswith(f"// @hpke/core {core} with @hpke/common {common}, MIT licence")
-    for licence in BUILT[1:]:
+    for licence in (name for name in BUILT if name.startswith("LICENSE")):
         assert "MIT License" in (VENDOR / licence).read_text()
     # Deterministic and private: the source paths esbuild notes are relative ones.
     sources = re.findall(r"^// (\S+\.js)$", bundle, re.MULTILINE)
     assert sources and all(path.startswith("node_modules/@hpke/") for path in sources)
+    assert str(BASE_DIR) not in bundle
+
+
+def test_the_altcha_bundle_names_its_version_and_holds_only_the_solver():
+    bundle = (VENDOR / "altcha.js").read_text()
+    lock = json.loads((VENDOR_SRC / "package-lock.json").read_text())["packages"]
+    version = lock["node_modules/altcha-lib"]["version"]
+    assert bundle.startswith(f"// altcha-lib {version} (its v1 solver), MIT licence")
+    assert re.findall(r"^export \{\s*(\w+)\s*\};", bundle, re.MULTILINE) == ["solveChallenge"]
     assert str(BASE_DIR) not in bundle
 
 

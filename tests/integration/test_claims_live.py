@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from bench.livestack import BASE_DIR, LiveStack
 from chat.client import DeviceKeys, StaffClient, VisitorClient
 from chat.client.http import staff_login
-from tests.livestack import BASE_DIR, LiveStack
 from tests.staff_sign_in import authenticators_set, totp_secret_for
 
 pytestmark = pytest.mark.integration
@@ -127,6 +127,7 @@ def claim_race(first: StaffHttp, second: StaffHttp, conversation_id: str) -> lis
 async def visitor_arrives(live_stack: LiveStack, demo: dict, admin_fingerprint: bytes, url: str):
     visitor = VisitorClient([url], admin_fingerprint=admin_fingerprint, campaign=demo["campaign"])
     await visitor.start()
+    await visitor.say("bonjour")  # issue 15: the first message puts it in the queue
     return visitor
 
 

@@ -27,11 +27,11 @@ from django.db import connection
 from django.utils import timezone
 
 from chat import keyring, selectors
-from chat.client.keys import AdminKeys, DeviceKeys
 from chat.client.rotation import epoch_rotate
 from chat.client.state import ConversationState
 from chat.crypto import certs, commits, suite1
 from chat.crypto.errors import CryptoError
+from chat.crypto.keys import AdminKeys, DeviceKeys
 from chat.crypto.messages import Envelope, message_open
 from chat.expiry import conversations_expire
 from chat.models import Conversation, Device, TeamKey
@@ -82,7 +82,9 @@ def team_private(keys: DeviceKeys, version: int) -> suite1.PrivateKey:
         for team_key, wrap in selectors.team_keys_for_device(device)
     }
     team_key, wrap = wraps[version]
-    return keys.team_wrap_open(wrap, team_key.announcement())
+    return keys.team_wrap_open(
+        bytes(wrap.ciphertext), team_key.announcement(), kem_pk=bytes(wrap.kem_public_key)
+    )
 
 
 def staff_state(world: World, username: str) -> ConversationState:
@@ -93,7 +95,9 @@ def staff_state(world: World, username: str) -> ConversationState:
     open_keys = {}
     for team_key, wrap in selectors.team_keys_for_device(device):
         if wrap is not None:
-            private = keys.team_wrap_open(wrap, team_key.announcement())
+            private = keys.team_wrap_open(
+                bytes(wrap.ciphertext), team_key.announcement(), kem_pk=bytes(wrap.kem_public_key)
+            )
             open_keys[suite1.key_id(bytes(team_key.public_key))] = private
     conversation = Conversation.objects.get(pk=world.conversation_id)
     state = ConversationState(

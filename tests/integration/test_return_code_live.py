@@ -69,6 +69,6 @@ async def test_a_code_made_on_one_worker_reopens_the_conversation_on_the_other(
     never = await refusal([first_url], rc.code_generate(), admin_fingerprint)
     assert revoked == never
     assert revoked[0] == "unauthorized"
-    counters = live_stack.redis_cli("KEYS", "helpline:return-code-failures:*").split()
+    counters = live_stack.redis_cli("KEYS", "helpline:return-code-lookups:*").split()
     assert counters
     assert all(live_stack.redis_cli("GET", key).strip().isdigit() for key in counters)

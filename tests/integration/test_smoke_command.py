@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.livestack import BASE_DIR
+from bench.livestack import BASE_DIR
 
 pytestmark = pytest.mark.integration
 

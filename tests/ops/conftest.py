@@ -20,9 +20,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import certs, suite1
 from chat.crypto.encoding import b64encode
+from chat.crypto.keys import AdminKeys, DeviceKeys
 from chat.models import Device, TeamKey
 from chat.services.conversations import conversation_open
 from ops import presence, rota_edits, services
@@ -215,11 +215,12 @@ def in_memory_layer(settings) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
-def slot_make(weekday: int, start: str, end: str, *, staff=(), label: str = "Permanence", **extra):
-    slot, _ = rota_edits.rota_entry_create(
-        Slot,
+def rota_entry_make(model, when: dict, start: str, end: str, *, staff, label: str, **extra):
+    """A weekly slot or a one-off shift, through the coordinator's service."""
+    entry, _ = rota_edits.rota_entry_create(
+        model,
         fields={
-            "weekday": weekday,
+            **when,
             "start": time.fromisoformat(start),
             "end": time.fromisoformat(end),
             "label": label,
@@ -228,23 +229,17 @@ def slot_make(weekday: int, start: str, end: str, *, staff=(), label: str = "Per
         staff_ids=[member.user.pk for member in staff],
         at=AT,
     )
-    return slot
+    return entry
+
+
+def slot_make(weekday: int, start: str, end: str, *, staff=(), label: str = "Permanence", **extra):
+    return rota_entry_make(
+        Slot, {"weekday": weekday}, start, end, staff=staff, label=label, **extra
+    )
 
 
 def shift_make(day: date, start: str, end: str, *, staff=(), label: str = "Renfort", **extra):
-    shift, _ = rota_edits.rota_entry_create(
-        Shift,
-        fields={
-            "date": day,
-            "start": time.fromisoformat(start),
-            "end": time.fromisoformat(end),
-            "label": label,
-            **extra,
-        },
-        staff_ids=[member.user.pk for member in staff],
-        at=AT,
-    )
-    return shift
+    return rota_entry_make(Shift, {"date": day}, start, end, staff=staff, label=label, **extra)
 
 
 def routing_member(username: str, *, languages, skills=(), capacity: int = 4, **profile) -> Member:
@@ -310,7 +305,9 @@ class Opened:
 @pytest.fixture
 def visitor_opens(keys_ready) -> Callable[..., Opened]:
     """``visitor_opens(language="fr", campaign=None, at=AT)``: a visitor opens a
-    conversation through chat's service (the routing hook runs as in production)."""
+    conversation through chat's service and writes (the routing hooks run as in
+    production; issue 15: the route is made by the first message, whose events these
+    are — ``order=0``, the route as the open alone used to leave it)."""
 
     def run(language: str = "fr", campaign: str | None = None, at: datetime = AT) -> Opened:
         opened = conversation_open(
@@ -321,7 +318,11 @@ def visitor_opens(keys_ready) -> Callable[..., Opened]:
             visitor_sig_pk=suite1.public_bytes(suite1.private_key_generate()),
             now=at,
         )
-        return Opened(conversation_id=str(opened.conversation.pk), events=opened.events)
+        from ops.routing import visitor_wrote
+
+        conversation_id = str(opened.conversation.pk)
+        events = opened.events + visitor_wrote(conversation_id=conversation_id, order=0, now=at)
+        return Opened(conversation_id=conversation_id, events=events)
 
     return run
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from chat.client.keys import AdminKeys
 from chat.crypto import suite1
 from chat.crypto.encoding import b64decode, b64encode
+from chat.crypto.keys import AdminKeys
 
 BROWSER_BACKUP = Path(__file__).resolve().parent / "fixtures" / "admin-key-backup.json"
 PASSPHRASE = "lilas brouillard quai ardoise"

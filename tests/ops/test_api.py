@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 
 from chat import selectors as chat_selectors
-from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import suite1
 from chat.crypto.encoding import b64decode, b64encode
+from chat.crypto.keys import AdminKeys, DeviceKeys
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
 from ops import services
 from tests.ops.conftest import (
@@ -253,7 +253,9 @@ def test_a_certified_device_gets_its_certificate_and_team_key_wraps(nurse, certi
     assert body["admin_key"]["fingerprint"]
     [entry] = body["team_keys"]
     assert entry["announcement"]["version"] == made.version
-    wrap = b64decode(entry["wrap"])
+    # The wrap names the KEM key it is sealed to: here the certificate's.
+    assert b64decode(entry["wrap"]["kem_pk"]) == keys.kem_public
+    wrap = b64decode(entry["wrap"]["ct"])
     from chat.crypto import certs
 
     opened = certs.team_wrap_open(

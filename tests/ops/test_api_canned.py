@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from audit.models import Action, AuditEntry
 from ops.canned import formats, services
@@ -27,6 +28,8 @@ WRITES = [
     ("post", API, PREP),
     ("patch", API + "/{id}", {"title": "x"}),
     ("delete", API + "/{id}", None),
+    ("post", API + "/{id}/review", {"version": 1}),
+    ("delete", API + "/{id}/review", None),
     ("put", API + "/variables", {"variables": []}),
     ("post", API + "/import?format=json", None),
 ]
@@ -76,6 +79,7 @@ def test_a_nurse_reads_but_cannot_edit(nurse, entry, method, path, body):
     assert response.json()["error"] == "forbidden"
     assert CannedReply.objects.get().title == "Préservatifs"
     assert CannedReply.objects.count() == 1
+    assert CannedReply.objects.get().reviewed is False
 
 
 def test_a_nurse_gets_the_library_with_missing_languages_and_no_edit_rights(nurse, entry):
@@ -84,9 +88,9 @@ def test_a_nurse_gets_the_library_with_missing_languages_and_no_edit_rights(nurs
     library = response.json()
     assert library["can_edit"] is False
     assert library["reference_language"] == "fr"
-    assert library["languages"] == ["fr", "en", "bg", "ro", "ru", "es", "pt", "zh"]
+    assert library["languages"] == ["fr", "en", "bg", "ro", "ru", "es", "pt", "pt-BR", "zh"]
     (reply,) = library["replies"]
-    assert reply["missing"] == ["en", "bg", "ro", "ru", "es", "pt", "zh"]
+    assert reply["missing"] == ["en", "bg", "ro", "ru", "es", "pt", "pt-BR", "zh"]
     assert reply["texts"]["fr"]["body"].endswith("{address}.")
     assert "no-store" in response["Cache-Control"]
 
@@ -102,7 +106,7 @@ def test_the_coordinator_creates_edits_and_deletes(coordinator, db):
     assert created.status_code == 201
     reply = created.json()
     assert reply["shortcut"] == "prep"
-    assert reply["missing"] == ["en", "ro", "ru", "es", "pt", "zh"]
+    assert reply["missing"] == ["en", "ro", "ru", "es", "pt", "pt-BR", "zh"]
     patched = call(
         coordinator.client,
         "patch",
@@ -187,3 +191,102 @@ def test_the_canned_page_is_for_staff_not_interpreters(nurse, interpreter, clien
     assert nurse.client.get("/staff/canned/").status_code == 200
     assert interpreter.client.get("/staff/canned/").status_code == 403
     assert client.get("/staff/canned/").status_code == 302
+
+
+# -- the review ----------------------------------------------------------------------------
+
+
+def review(client: Client, entry: CannedReply, version: int):
+    return call(client, "post", f"{API}/{entry.pk}/review", {"version": version})
+
+
+def test_the_coordinator_marks_the_version_read_reviewed_and_everyone_sees_who_and_when(
+    coordinator, nurse, entry
+):
+    response = review(coordinator.client, entry, 1)
+    assert response.status_code == 200
+    assert response.json()["reviewed"] is True
+    (seen,) = nurse.client.get(API).json()["replies"]
+    assert seen["reviewed"] is True
+    assert seen["version"] == 1
+    assert seen["review"]["version"] == 1 and seen["review"]["by"] == "alice"
+    assert abs(seen["review"]["at"] - timezone.now().timestamp()) < 60
+    assert nurse.client.get(API).json()["unreviewed"] == 0
+    audited = AuditEntry.objects.get(action=Action.CANNED_REVIEWED)
+    assert (audited.actor_name, audited.target, audited.details) == (
+        "alice",
+        "/preservatif",
+        {"version": 1},
+    )
+
+
+def test_a_nurse_cannot_mark_an_entry_reviewed_nor_withdraw_a_review(coordinator, nurse, entry):
+    refused = review(nurse.client, entry, 1)
+    assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
+    assert CannedReply.objects.get().reviewed is False
+    assert not AuditEntry.objects.filter(action=Action.CANNED_REVIEWED).exists()
+    review(coordinator.client, entry, 1)
+    assert call(nurse.client, "delete", f"{API}/{entry.pk}/review").status_code == 403
+    assert CannedReply.objects.get().reviewed is True
+
+
+def test_editing_the_text_makes_it_unreviewed_again_and_the_page_says_which_version_was(
+    coordinator, nurse, entry
+):
+    review(coordinator.client, entry, 1)
+    patched = call(
+        coordinator.client,
+        "patch",
+        f"{API}/{entry.pk}",
+        {"texts": {"fr": {"body": "Un préservatif à chaque rapport, même oral."}}},
+    )
+    assert patched.status_code == 200
+    (seen,) = nurse.client.get(API).json()["replies"]
+    assert (seen["reviewed"], seen["version"], seen["review"]["version"]) == (False, 2, 1)
+    changed = AuditEntry.objects.filter(action=Action.CANNED_CHANGED).latest("pk")
+    assert changed.details == {"version": 2, "review_lost": True}
+    assert changed.actor_name == "alice"
+
+
+def test_marking_an_older_version_is_refused_with_a_reason(coordinator, entry):
+    call(coordinator.client, "patch", f"{API}/{entry.pk}", {"texts": {"fr": {"body": "Autre."}}})
+    stale = review(coordinator.client, entry, 1)
+    assert (stale.status_code, stale.json()["error"]) == (409, "review_outdated")
+    assert CannedReply.objects.get().reviewed is False
+
+
+def test_reviewed_cannot_be_written_like_a_field(coordinator, entry):
+    for method, path, body in [
+        ("patch", f"{API}/{entry.pk}", {"reviewed": True}),
+        ("post", API, {**PREP, "reviewed": True}),
+    ]:
+        assert call(coordinator.client, method, path, body).status_code == 400
+    assert CannedReply.objects.filter(reviewed=True).count() == 0
+
+
+def test_the_coordinator_withdraws_a_review(coordinator, entry):
+    review(coordinator.client, entry, 1)
+    withdrawn = call(coordinator.client, "delete", f"{API}/{entry.pk}/review")
+    assert withdrawn.status_code == 200
+    assert (withdrawn.json()["reviewed"], withdrawn.json()["review"]) == (False, None)
+    assert AuditEntry.objects.filter(action=Action.CANNED_REVIEW_WITHDRAWN).count() == 1
+
+
+def test_brazilian_portuguese_texts_and_values_are_accepted(coordinator, nurse, entry):
+    patched = call(
+        coordinator.client,
+        "patch",
+        f"{API}/{entry.pk}",
+        {"texts": {"pt-br": {"body": "Use camisinha em toda relação."}}},
+    )
+    assert patched.status_code == 200, patched.content
+    assert "pt-BR" in patched.json()["texts"]
+    values = [{"name": "address", "language": "pt-BR", "value": "Rua da Paz, 12"}]
+    assert (
+        call(coordinator.client, "put", API + "/variables", {"variables": values}).status_code
+        == 200
+    )
+    library = nurse.client.get(API).json()
+    assert {"name": "address", "language": "pt-BR", "value": "Rua da Paz, 12"} in library[
+        "variables"
+    ]["values"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -64,17 +65,27 @@ def test_the_status_is_plain_json_and_says_nothing_of_who(staff_on_shift):
     assert set(json.loads(text)) == {"open", "someone_here", "next_opening"}
 
 
-def test_the_provider_puts_chats_now_on_the_helplines_clock(staff_on_shift, tmp_path, monkeypatch):
+def test_the_provider_puts_chats_now_on_the_helplines_clock(staff_on_shift, tmp_path, settings):
     # A test clock file moves routing, not chat: 4 hours on, the afternoon is over.
     clock_file = tmp_path / "clock"
     clock_file.write_text(str(4 * 3600))
-    monkeypatch.setenv(clock.TEST_CLOCK_ENV, str(clock_file))
+    settings.HELPLINE_TEST_CLOCK_FILE = str(clock_file)
     assert availability.helpline_status(now=AT)["open"] is False
     clock_file.write_text("0")
     assert availability.helpline_status(now=AT)["open"] is True
 
 
-def test_without_the_test_clock_variable_the_clock_is_real(monkeypatch):
-    monkeypatch.delenv(clock.TEST_CLOCK_ENV, raising=False)
+def test_without_the_test_clock_setting_the_clock_is_real(tmp_path, monkeypatch, settings):
+    """Only the setting (read from the environment once, at start) turns the test clock
+    on: the environment is not read again, and no file is read at all."""
+    clock_file = tmp_path / "clock"
+    clock_file.write_text(str(4 * 3600))
+    monkeypatch.setenv("HELPLINE_TEST_CLOCK_FILE", str(clock_file))
+    settings.HELPLINE_TEST_CLOCK_FILE = None
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the clock read a file")
+
+    monkeypatch.setattr(Path, "read_text", no_reading)
     assert clock.offset() == timedelta(0)
     assert clock.shifted(AT) == AT

@@ -5,6 +5,9 @@ chat link."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pytest
 
 from chat.crypto import suite1
@@ -71,6 +74,16 @@ def test_a_coordinator_edits_a_campaign_but_never_its_code(coordinator, round_ca
     assert response.status_code == 302
     round_campaign.refresh_from_db()
     assert (round_campaign.name, round_campaign.code) == ("Grindr, juillet", code)
+
+
+def test_the_edit_form_shows_the_round_date_as_a_browser_reads_a_date(coordinator):
+    """In French too (yyyy-mm-dd, never 16/06/2026): saved as shown, the date stays."""
+    coordinator.client.post("/staff/campaigns/new", NEW)
+    campaign = Campaign.objects.get()
+    page = coordinator.client.get(
+        f"/staff/campaigns/{campaign.pk}/", HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert 'type="date" name="date" value="2026-06-16"' in page
 
 
 @pytest.mark.parametrize("who", ["nurse", "interpreter"])
@@ -176,3 +189,99 @@ def test_the_sticker_sheet_has_the_chosen_languages_and_the_admin_fingerprint(
     assert "👋" not in page  # the chat's greeting, without its emoji (printers' fonts)
     assert "Здравейте – Можете" in page
     assert f"http://testserver/c/{sticker_campaign.code}" in page
+
+
+# -- the list: search, channel, period, pages ------------------------------------------
+
+
+@pytest.fixture
+def many(db) -> list[Campaign]:
+    """23 rounds, one a day in May 2026, on three apps; and two standing links, made on
+    16 June (AT): newer than every round."""
+    made = []
+    for day in range(1, 24):
+        place = ["Grindr", "Vivastreet", "Tinder"][day % 3]
+        made.append(
+            campaign_create(
+                name=f"{place}, {day} mai",
+                now=AT,
+                channel="app" if place != "Vivastreet" else "site",
+                place=place,
+                date=date(2026, 5, day),
+            )
+        )
+    made.append(campaign_create(name="Stickers gare du Nord", now=AT, channel="sticker"))
+    made.append(campaign_create(name="Flyers CeGIDD", now=AT, channel="flyer"))
+    return made
+
+
+def names_listed(page: str) -> list[str]:
+    return re.findall(r'<h2 id="campaign-\d+-title">([^<]*)</h2>', page)
+
+
+def test_the_list_shows_ten_campaigns_a_page_newest_first(nurse, many):
+    first = nurse.client.get("/staff/campaigns/").content.decode()
+    assert names_listed(first)[:3] == ["Flyers CeGIDD", "Stickers gare du Nord", "Tinder, 23 mai"]
+    assert len(names_listed(first)) == 10
+    assert "25 campaigns of 25, 1–10 shown." in first or "25 campagnes sur 25" in first
+    last = nurse.client.get("/staff/campaigns/?page=3").content.decode()
+    assert len(names_listed(last)) == 5
+    every = {
+        name
+        for n in (1, 2, 3)
+        for name in names_listed(nurse.client.get(f"/staff/campaigns/?page={n}").content.decode())
+    }
+    assert every == {campaign.name for campaign in many}
+
+
+def test_the_list_is_found_by_words_channel_and_period(nurse, many):
+    def found(query: str) -> list[str]:
+        return names_listed(nurse.client.get(f"/staff/campaigns/?{query}").content.decode())
+
+    assert found("q=vivastreet") == [f"Vivastreet, {d} mai" for d in (22, 19, 16, 13, 10, 7, 4, 1)]
+    assert found(f"q={many[0].code.lower()}") == [many[0].name]
+    assert set(found("channel=sticker")) == {"Stickers gare du Nord"}
+    assert found("channel=app&start=2026-05-10&end=2026-05-12") == [
+        "Grindr, 12 mai",
+        "Tinder, 11 mai",
+    ]
+    # A standing link is in the period of the day it was made.
+    assert set(found(f"channel=flyer&start={AT.date()}&end={AT.date()}")) == {"Flyers CeGIDD"}
+    nothing = nurse.client.get("/staff/campaigns/?q=nowhere").content.decode()
+    assert names_listed(nothing) == []
+    assert "No campaign matches" in nothing or "Aucune campagne" in nothing
+
+
+def test_the_pages_keep_the_search(nurse, many):
+    page = nurse.client.get("/staff/campaigns/?channel=app&q=&page=1").content.decode()
+    assert 'href="?channel=app&amp;page=2"' in page
+
+
+def test_a_period_ending_before_it_starts_is_refused_and_everything_shown(nurse, many):
+    page = nurse.client.get("/staff/campaigns/?start=2026-05-10&end=2026-05-01").content.decode()
+    assert 'role="alert"' in page
+    assert len(names_listed(page)) == 10
+
+
+def test_a_sent_count_saved_from_a_page_of_the_list_comes_back_to_it_and_says_so(nurse, many):
+    campaign = many[5]
+    response = nurse.client.post(
+        f"/staff/campaigns/{campaign.pk}/sent",
+        {"messages_sent": "120", "back": "channel=app&page=2&next=https://evil.example"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/staff/campaigns/?channel=app&page=2#campaign-{campaign.pk}"
+    page = nurse.client.get(response["Location"]).content.decode()
+    said = re.search(r'<div class="page-messages">(.*?)</div>', page, re.S).group(1)
+    assert f"« {campaign.name} » : 120 messages envoyés, enregistré" in said
+
+
+def test_the_sticker_page_shows_which_languages_its_sheet_is_in(nurse, round_campaign):
+    """Without a choice: the campaign's language (French when it has none) and English,
+    and their boxes are ticked."""
+    page = nurse.client.get(f"/staff/campaigns/{round_campaign.pk}/sticker").content.decode()
+    ticked = set(
+        re.findall(r'<input type="checkbox" name="languages" value="(\w+)"[^>]*checked', page)
+    )
+    assert ticked == {"fr", "en"}
+    assert 'lang="fr"' in page and 'lang="en"' in page

@@ -4,16 +4,20 @@ library (ops/canned/starter_library.json, `manage.py canned_load`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
 
+from audit.models import Action, AuditEntry
 from ops.canned import formats, rules, selectors, services
-from ops.canned.errors import CannedInvalid, LibraryImportRefused, ShortcutTaken
+from ops.canned.errors import CannedInvalid, LibraryImportRefused, ReviewOutdated, ShortcutTaken
 from ops.canned.models import CannedReply, CannedText
 from ops.canned.rules import ReplyData, TextData
+from ops.management.commands import canned_load
 from ops.management.commands.canned_load import STARTER_LIBRARY
 
 PREP = ReplyData(
@@ -46,7 +50,7 @@ def library_now() -> list[ReplyData]:
 def test_an_entry_is_created_with_its_texts(db, now):
     entry = services.canned_reply_create(reply=PREP, now=now)
     assert sorted(entry.texts.values_list("language", flat=True)) == ["bg", "fr", "zh"]
-    assert selectors.reply_data(selectors.reply_get(entry.pk)) == PREP
+    assert selectors.reply_data(CannedReply.objects.get(pk=entry.pk)) == PREP
 
 
 def test_a_taken_shortcut_is_refused(db, now):
@@ -66,7 +70,7 @@ def test_an_update_changes_only_what_it_names(db, now):
         texts={"en": TextData(body="PrEP protects from HIV."), "zh": None},
         now=now,
     )
-    data = selectors.reply_data(selectors.reply_get(entry.pk))
+    data = selectors.reply_data(CannedReply.objects.get(pk=entry.pk))
     assert data.title == "PrEP (VIH)"
     assert data.tags == PREP.tags
     assert list(data.texts) == ["fr", "en", "bg"]
@@ -93,8 +97,8 @@ def test_each_entry_says_which_languages_it_lacks(db, now):
     assert languages == list(rules.BASE_LANGUAGES)
     missing = {reply.shortcut: selectors.missing_languages(reply, languages) for reply in replies}
     assert missing == {
-        "prep": ["en", "ro", "ru", "es", "pt"],
-        "preservatif": ["bg", "ro", "ru", "es", "pt", "zh"],
+        "prep": ["en", "ro", "ru", "es", "pt", "pt-BR"],
+        "preservatif": ["bg", "ro", "ru", "es", "pt", "pt-BR", "zh"],
     }
 
 
@@ -246,28 +250,7 @@ STARTER_TOPICS = {
     "sortie",
     "urgences",
 }
-
-
-def test_the_starter_library_is_marked_for_review_and_names_its_sources():
-    starter = json.loads(STARTER_LIBRARY.read_text("utf-8"))
-    assert "reviewed by the association's medical staff" in starter["note"]
-    replies = formats.library_from_json(STARTER_LIBRARY.read_bytes())
-    assert {reply.shortcut for reply in replies} >= STARTER_TOPICS
-    for reply in replies:
-        assert reply.reviewed is False, reply.shortcut
-        assert reply.sources, reply.shortcut
-        assert {"fr", "en"} <= set(reply.texts), reply.shortcut
-
-
-def test_the_starter_library_says_pep_within_48_hours_and_the_emergency_numbers():
-    replies = {
-        reply.shortcut: reply for reply in formats.library_from_json(STARTER_LIBRARY.read_bytes())
-    }
-    assert "48" in replies["tpe"].texts["fr"].body
-    assert "48" in replies["tpe"].texts["bg"].body
-    for number in ("112", "17", "119", "3919", "114"):
-        for language in ("fr", "en", "bg", "zh"):
-            assert number in replies["urgences"].texts[language].body, (number, language)
+# What the starter library says is tested fact by fact in test_canned_starter_library.py.
 
 
 def test_canned_load_adds_the_starter_library_and_keeps_what_the_association_wrote(db, now):
@@ -288,3 +271,184 @@ def test_canned_load_refuses_a_bad_file_and_lists_its_problems(db, tmp_path):
     with pytest.raises(CommandError, match="nothing was loaded"):
         call_command("canned_load", str(path), stdout=StringIO())
     assert CannedReply.objects.count() == 0
+
+
+# -- the review ----------------------------------------------------------------------------
+
+
+def reviewed_by(entry_id: int) -> tuple[bool, int | None, str]:
+    entry = CannedReply.objects.get(pk=entry_id)
+    return entry.reviewed, entry.reviewed_version, entry.reviewed_by_name
+
+
+def test_a_new_entry_is_version_1_and_not_reviewed_whatever_it_claims(db, now):
+    claimed = ReplyData(shortcut="x", title="X", reviewed=True, texts={"fr": TextData(body="b")})
+    entry = services.canned_reply_create(reply=claimed, now=now)
+    assert (entry.version, entry.reviewed) == (1, False)
+
+
+def test_a_review_records_who_which_version_and_when(coordinator, now):
+    entry = services.canned_reply_create(reply=PREP, now=now)
+    services.canned_reply_review(reply_id=entry.pk, version=1, actor=coordinator.user, now=now)
+    entry.refresh_from_db()
+    assert (entry.reviewed, entry.reviewed_version, entry.reviewed_at) == (True, 1, now)
+    assert (entry.reviewed_by, entry.reviewed_by_name) == (coordinator.user, "alice")
+
+
+def test_changing_a_text_makes_a_new_version_that_is_not_reviewed(coordinator, now):
+    entry = services.canned_reply_create(reply=PREP, now=now)
+    services.canned_reply_review(reply_id=entry.pk, version=1, actor=coordinator.user, now=now)
+    services.canned_reply_update(
+        reply_id=entry.pk,
+        fields={},
+        texts={"bg": TextData(body="PrEP се взема всеки ден.", title="ПрЕП")},
+        now=now,
+    )
+    entry.refresh_from_db()
+    assert (entry.version, entry.reviewed) == (2, False)
+    # Which earlier version was reviewed, by whom, stays said.
+    assert (entry.reviewed_version, entry.reviewed_by_name) == (1, "alice")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"fields": {"sources": ("HAS 2024 — https://www.has-sante.fr",)}},
+        {"fields": {}, "texts": {"en": TextData(body="PrEP protects from HIV.")}},
+        {"fields": {}, "texts": {"zh": None}},
+    ],
+    ids=["sources", "a new language", "a language deleted"],
+)
+def test_any_change_of_content_loses_the_review(coordinator, now, change):
+    entry = services.canned_reply_create(reply=PREP, now=now)
+    services.canned_reply_review(reply_id=entry.pk, version=1, actor=coordinator.user, now=now)
+    services.canned_reply_update(reply_id=entry.pk, now=now, **change)
+    assert reviewed_by(entry.pk)[0] is False
+
+
+def test_a_new_title_or_tags_keep_the_review(coordinator, now):
+    entry = services.canned_reply_create(reply=PREP, now=now)
+    services.canned_reply_review(reply_id=entry.pk, version=1, actor=coordinator.user, now=now)
+    services.canned_reply_update(
+        reply_id=entry.pk, fields={"title": "PrEP (VIH)", "tags": ("PrEP", "ПрЕП")}, now=now
+    )
+    entry.refresh_from_db()
+    assert (entry.version, entry.reviewed) == (1, True)
+
+
+def test_a_version_that_changed_since_it_was_read_cannot_be_marked_reviewed(coordinator, now):
+    entry = services.canned_reply_create(reply=PREP, now=now)
+    services.canned_reply_update(
+        reply_id=entry.pk, fields={}, texts={"fr": TextData(body="Autre.")}, now=now
+    )
+    with pytest.raises(ReviewOutdated):
+        services.canned_reply_review(reply_id=entry.pk, version=1, actor=coordinator.user, now=now)
+    assert reviewed_by(entry.pk) == (False, None, "")
+
+
+def test_the_database_refuses_reviewed_without_a_review_of_the_current_version(db, now):
+    entry = services.canned_reply_create(reply=PREP, now=now)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CannedReply.objects.filter(pk=entry.pk).update(reviewed=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CannedReply.objects.filter(pk=entry.pk).update(
+            reviewed=True, reviewed_version=2, reviewed_at=now
+        )
+
+
+def test_a_withdrawn_review_leaves_the_entry_unreviewed(coordinator, now):
+    entry = services.canned_reply_create(reply=PREP, now=now)
+    services.canned_reply_review(reply_id=entry.pk, version=1, actor=coordinator.user, now=now)
+    services.canned_reply_review_withdraw(reply_id=entry.pk, actor=coordinator.user)
+    assert reviewed_by(entry.pk) == (False, None, "")
+    actions = list(
+        AuditEntry.objects.filter(target="/prep")
+        .order_by("at", "pk")
+        .values_list("action", flat=True)
+    )
+    assert actions[-2:] == [Action.CANNED_REVIEWED, Action.CANNED_REVIEW_WITHDRAWN]
+
+
+def test_an_import_cannot_mark_reviewed_and_an_unchanged_entry_keeps_its_review(coordinator, now):
+    claimed = ReplyData(
+        shortcut="capote", title="Capote", reviewed=True, texts={"fr": TextData(body="Une.")}
+    )
+    services.canned_library_import(replies=[claimed], now=now)
+    entry = CannedReply.objects.get(shortcut="capote")
+    assert entry.reviewed is False
+    services.canned_reply_review(reply_id=entry.pk, version=1, actor=coordinator.user, now=now)
+    as_exported = dataclasses.replace(claimed, reviewed=False)
+    result = services.canned_library_import(replies=[as_exported], now=now)
+    assert result.unchanged == 1 and reviewed_by(entry.pk)[0] is True
+    changed = dataclasses.replace(claimed, texts={"fr": TextData(body="Une à chaque fois.")})
+    services.canned_library_import(replies=[changed], now=now)
+    assert reviewed_by(entry.pk)[0] is False
+
+
+def test_a_change_made_in_the_admin_is_a_new_version_not_reviewed(coordinator, now):
+    entry = services.canned_reply_create(reply=PREP, now=now)
+    services.canned_reply_review(reply_id=entry.pk, version=1, actor=coordinator.user, now=now)
+    services.canned_reply_content_changed(reply_id=entry.pk, actor=coordinator.user, now=now)
+    entry.refresh_from_db()
+    assert (entry.version, entry.reviewed) == (2, False)
+
+
+# -- languages with a region ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["pt-BR", "pt-br", "PT_BR", " pt-Br "])
+def test_brazilian_portuguese_is_one_language_however_it_is_typed(typed):
+    assert rules.language_clean(typed) == "pt-BR"
+    assert rules.language_problems(rules.language_clean(typed), "language") == []
+
+
+@pytest.mark.parametrize("code", ["pt-BRA", "p-BR", "pt-B", "fr!", "zh-Hans"])
+def test_what_is_not_a_language_is_refused(code):
+    assert rules.language_problems(rules.language_clean(code), "language")
+
+
+def test_a_csv_with_a_brazilian_column_is_imported_as_pt_br(db, now):
+    text = (
+        "shortcut,title,tags,reviewed,sources,language,language_title,body\r\n"
+        "/prep,PrEP,,no,,fr,,La PrEP.\r\n"
+        "/prep,PrEP,,no,,pt_br,,A PrEP.\r\n"
+    )
+    services.canned_library_import(replies=formats.library_from_csv(text.encode()), now=now)
+    assert list(library_now()[0].texts) == ["fr", "pt-BR"]
+
+
+# -- correcting the starter entries nobody changed -----------------------------------------
+
+
+def test_canned_load_corrects_a_starter_entry_nobody_changed_and_names_the_ones_kept(
+    db, now, tmp_path, monkeypatch
+):
+    wrong = ReplyData(
+        shortcut="prep",
+        title="PrEP",
+        sources=("HAS",),
+        texts={"fr": TextData(body="On la prend tous les jours, ou autour des rapports.")},
+    )
+    services.canned_reply_create(reply=wrong, now=now)
+    ours = ReplyData(shortcut="tpe", title="TPE", texts={"fr": TextData(body="Notre texte.")})
+    services.canned_reply_create(reply=ours, now=now)
+    superseded = tmp_path / "starter_superseded.json"
+    fingerprint = rules.content_fingerprint(wrong.texts, wrong.sources)
+    superseded.write_text(json.dumps({"superseded": {"prep": [fingerprint]}}), "utf-8")
+    monkeypatch.setattr(canned_load, "STARTER_SUPERSEDED", superseded)
+    out = StringIO()
+    call_command("canned_load", stdout=out)
+    starter = {r.shortcut: r for r in formats.library_from_json(STARTER_LIBRARY.read_bytes())}
+    prep = selectors.reply_data(CannedReply.objects.get(shortcut="prep"))
+    assert prep.texts == starter["prep"].texts and prep.sources == starter["prep"].sources
+    assert CannedReply.objects.get(shortcut="prep").version == 2
+    assert selectors.reply_data(CannedReply.objects.get(shortcut="tpe")) == ours
+    assert "Kept as the association wrote them" in out.getvalue()
+    assert "/tpe" in out.getvalue() and "/prep" not in out.getvalue().split("Kept")[1]
+
+
+def test_no_current_starter_entry_is_listed_as_superseded():
+    superseded = canned_load.starter_superseded()
+    for reply in formats.library_from_json(STARTER_LIBRARY.read_bytes()):
+        fingerprint = rules.content_fingerprint(reply.texts, reply.sources)
+        assert fingerprint not in superseded.get(reply.shortcut, set()), reply.shortcut

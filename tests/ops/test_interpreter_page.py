@@ -44,7 +44,7 @@ def test_the_interpreter_page_speaks_french(interpreter):
     assert (
         strings["interpreter.joined"] == "Un·e interprète ({language}) a rejoint la conversation."
     )
-    assert "Prendre l'astreinte" in response.content.decode()
+    assert "Prendre l’astreinte" in response.content.decode()
 
 
 def test_the_dashboard_page_carries_the_interpreter_panel_strings(nurse):

@@ -153,7 +153,7 @@ def test_a_post_whose_origin_is_null_is_refused(nurse):
 def test_the_app_loads_its_code_as_an_es_module(nurse):
     scripts = [attrs for tag, attrs in tags_of(nurse.client.get("/staff/")) if tag == "script"]
     modules = [attrs["src"] for attrs in scripts if attrs.get("type") == "module"]
-    assert modules == ["/static/ops/staff-app.js"]
+    assert modules == ["/static/ops/topbar.js", "/static/ops/staff-app.js"]
 
 
 def test_the_pages_send_the_csrf_token_for_the_api(nurse):

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
 
+from ops import clock
 from ops.activity.models import ActivityDay, ActivityTopic
 from ops.campaigns import campaign_create, campaign_sent_record
+from ops.report.figures import period_default
 from tests.ops.conftest import AT
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +130,20 @@ def test_only_coordinators_get_the_report(nurse, interpreter, outsider, client, 
         assert "Vivastreet" not in response.content.decode()
     anonymous = client.get(path, PERIOD)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/staff/login/")
+
+
+def date_value(page: str, name: str) -> str:
+    """The value of the page's <input type="date" name=...>."""
+    field = re.search(rf'<input type="date" name="{name}"[^>]*>', page)
+    assert field is not None, name
+    value = re.search(r'value="([^"]*)"', field.group(0))
+    return value.group(1) if value else ""
+
+
+def test_the_period_fields_show_the_default_period_as_a_browser_reads_a_date(coordinator, year):
+    """In French too: yyyy-mm-dd, never 01/12/2025 (a date field shows that as empty and
+    will not send its form)."""
+    page = coordinator.client.get("/staff/report/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    default = period_default(clock.today())
+    assert date_value(page, "start") == default.start.isoformat()
+    assert date_value(page, "end") == default.end.isoformat()

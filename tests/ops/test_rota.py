@@ -124,21 +124,21 @@ def test_a_night_slot_over_the_spring_change_is_an_hour_shorter(staff_on_shift):
 def test_a_slot_starting_in_the_spring_gap_starts_when_the_gap_ends(staff_on_shift):
     # 02:30 does not exist on 29 March 2026 in Paris: clocks go from 02:00 to 03:00.
     slot_make(SUNDAY, "02:30", "05:00", staff=[staff_on_shift])
-    (instance,) = rota.instances_on(date(2026, 3, 29))
+    (instance,) = rota.instances_for_days(date(2026, 3, 29), date(2026, 3, 29))
     assert instance.starts_at == paris(2026, 3, 29, 3)
     assert rota.shifts_open(paris(2026, 3, 29, 3)) != []
 
 
 def test_a_night_slot_over_the_autumn_change_is_an_hour_longer(staff_on_shift):
     slot_make(SUNDAY, "01:00", "04:00", staff=[staff_on_shift])
-    (instance,) = rota.instances_on(date(2026, 10, 25))
+    (instance,) = rota.instances_for_days(date(2026, 10, 25), date(2026, 10, 25))
     assert instance.ends_at - instance.starts_at == timedelta(hours=4)
 
 
 def test_a_slot_starting_in_the_repeated_hour_starts_at_its_first_occurrence(staff_on_shift):
     # 02:30 happens twice on 25 October 2026: first in CEST (00:30 UTC), then in CET.
     slot_make(SUNDAY, "02:30", "05:00", staff=[staff_on_shift])
-    (instance,) = rota.instances_on(date(2026, 10, 25))
+    (instance,) = rota.instances_for_days(date(2026, 10, 25), date(2026, 10, 25))
     assert (instance.starts_at.hour, instance.starts_at.minute) == (0, 30)
 
 

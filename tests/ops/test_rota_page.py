@@ -104,7 +104,8 @@ def test_it_loads_its_code_as_one_es_module_that_exists(coordinator):
     response = coordinator.client.get(ROTA)
     scripts = [attrs for tag, attrs in tags_of(response) if tag == "script"]
     assert [attrs["src"] for attrs in scripts if attrs.get("type") == "module"] == [
-        "/static/ops/rota.js"
+        "/static/ops/topbar.js",  # the top bar's sections menu, on every staff page
+        "/static/ops/rota.js",
     ]
     for path in static_paths(response):
         assert finders.find(path), path

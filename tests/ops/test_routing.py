@@ -126,7 +126,7 @@ def test_staff_on_shift_claim_a_waiting_conversation(visitor_opens, staff_on_shi
         {"conversation_id": opened.conversation_id}
     ]
     assert events_named(events, "presence.changed")[0]["load"] == 1
-    assigned_group = [g for g, m in events if m["event"] == "conversation.assigned"]
+    assigned_group = [g for g, m in events if m.get("event") == "conversation.assigned"]
     assert assigned_group == [f"staff.user.{staff_on_shift.user.pk}"]
 
 

@@ -10,9 +10,9 @@ import json
 import pytest
 
 from audit.models import Action, AuditEntry
-from chat.client.keys import AdminKeys
 from chat.crypto import certs, suite1
 from chat.crypto.encoding import b64encode
+from chat.crypto.keys import AdminKeys
 from chat.models import Device, TeamKeyWrap
 from ops import services
 from tests.ops.conftest import TeamKeyMade, announcement_json, team_announcement

@@ -49,7 +49,9 @@ def test_a_wrong_or_replayed_code_does_not_sign_in(nurse):
     assert first.post("/staff/2fa/", {"code": code})["Location"] == "/staff/"
     second = Client()
     password_step(second)
-    assert second.post("/staff/2fa/", {"code": code}).status_code == 200  # used once
+    replayed = second.post("/staff/2fa/", {"code": code})
+    assert replayed.status_code == 200  # used once; the page says so, not just "wrong"
+    assert "Ce code a déjà servi" in replayed.content.decode()  # French first
     assert second.get("/staff/").status_code == 302
     assert AuditEntry.objects.filter(action=Action.SECOND_FACTOR_FAILED).count() == 1
 

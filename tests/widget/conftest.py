@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 
 from chat import keyring
-from chat.client.keys import AdminKeys
 from chat.crypto import suite1
+from chat.crypto.keys import AdminKeys
 from ops.campaigns import campaign_create
 
 

@@ -40,6 +40,7 @@ PLURAL_CATEGORIES = {
     "ro": {"one", "few", "other"},
     "ru": {"one", "few", "many", "other"},
     "es": {"one", "other"},
+    "pt-BR": {"one", "other"},
     "pt": {"one", "other"},
     "zh": {"other"},
 }
@@ -89,8 +90,8 @@ def test_the_compiled_django_translations_are_up_to_date(tmp_path):
         assert compiled.read_bytes() == po.with_suffix(".mo").read_bytes(), po
 
 
-def test_the_visitor_side_speaks_the_eight_languages_of_the_design():
-    assert LANGUAGES == ["fr", "en", "bg", "ro", "ru", "es", "pt", "zh"]
+def test_the_visitor_side_speaks_the_eight_languages_of_the_design_and_brazils_portuguese():
+    assert LANGUAGES == ["fr", "en", "bg", "ro", "ru", "es", "pt-BR", "pt", "zh"]
 
 
 # Allowed to equal the English: a format, and words French and English share
@@ -119,7 +120,7 @@ def test_the_language_switch_is_findable_from_any_language(language):
 def test_every_language_has_its_server_side_translation(language):
     if language == "en":  # the source language of the templates
         return
-    po = WIDGET_DIR / "locale" / language / "LC_MESSAGES" / "django.po"
+    po = WIDGET_DIR / "locale" / language.replace("-", "_") / "LC_MESSAGES" / "django.po"
     text = po.read_text("utf-8")
     assert 'msgstr ""\n\n' not in text.split("\n\n", 1)[1], "an untranslated string"
     assert po.with_suffix(".mo").exists()

@@ -1,10 +1,11 @@
-"""The page preloads every ES module it runs (widget/modules.py)."""
+"""The offline copy follows the pages' imports (widget/modules.py)."""
 
 from __future__ import annotations
 
 from django.contrib.staticfiles import finders
 
-from widget.modules import ENTRY, module_graph_walk, module_imports
+from widget.modules import module_graph_walk, module_imports
+from widget.pages import PAGES_SCRIPT
 
 
 def test_imports_are_found_in_every_form():
@@ -25,19 +26,10 @@ def test_imports_are_found_in_every_form():
     ]
 
 
-def test_the_graph_holds_the_widget_and_the_protocol_modules():
-    graph = module_graph_walk(ENTRY)
-    assert graph[0] == ENTRY
-    for module in ["widget/ui.js", "widget/i18n.js", "widget/store.js", "widget/parent.js"]:
+def test_the_pages_graph_holds_what_the_pages_script_imports():
+    graph = module_graph_walk(PAGES_SCRIPT)
+    assert graph[0] == PAGES_SCRIPT
+    for module in ["widget/pages/offline.js", "widget/parent.js", "widget/store.js"]:
         assert module in graph
-    assert "chat/protocol/visitor.js" in graph
-    assert "chat/crypto/index.js" in graph
-    assert "chat/vendor/hpke-core.js" in graph
     assert all(finders.find(module) for module in graph)
     assert len(graph) == len(set(graph))
-
-
-def test_the_page_preloads_the_whole_graph(client, helpline):
-    content = client.get(f"/c/{helpline.campaign}").content.decode()
-    for module in module_graph_walk(ENTRY):
-        assert f'<link rel="modulepreload" href="/static/{module}">' in content

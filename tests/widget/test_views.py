@@ -7,11 +7,13 @@ site that may frame the chat; a site that may not.
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
 from django.contrib.staticfiles import finders
 
+from ops.association import association_set
 from widget.languages import WIDGET_LANGUAGES
 
 PARTNER = "https://partner.example"
@@ -111,9 +113,13 @@ def test_the_chat_link_sets_no_cookie(client, helpline):
 def test_the_only_inline_script_is_the_json_configuration(client, helpline):
     parsed = page(client.get(f"/c/{helpline.campaign}"))
     inline = [script for script in parsed.scripts if not script.get("src")]
-    assert [script.get("type") for script in inline] == ["application/json"]
+    assert [script.get("type") for script in inline] == ["application/json"] * 2
     external = [script for script in parsed.scripts if script.get("src")]
-    assert [(s["src"], s.get("type")) for s in external] == [("/static/widget/app.js", "module")]
+    # The chat's bundle, and its link to the self-help pages (widget/pages.py).
+    assert [(s["src"], s.get("type")) for s in external] == [
+        ("/static/widget/dist/visitor-app.js", "module"),
+        ("/static/widget/dist/visitor-pages-link.js", "module"),
+    ]
     assert parsed.styled == []  # no style attribute or element: the CSP would refuse it
 
 
@@ -133,18 +139,38 @@ def test_the_configuration_pins_the_admin_fingerprint_and_names_the_campaign(cli
         "ro",
         "ru",
         "es",
+        "pt-BR",
         "pt",
         "zh",
     ]
+    # The strings and the protocol's bundle, by the URLs the static storage gives them.
+    assert config["catalogues"]["pt-BR"] == "/static/widget/i18n/pt-BR.json"
+    assert config["protocol_module"] == "/static/widget/dist/visitor-protocol.js"
 
 
-@pytest.mark.parametrize("path", ["/c/old-sticker-2019", "/c/", "/c/" + "x" * 40])
-def test_an_unknown_or_stale_code_still_opens_the_chat_unattributed(client, helpline, path):
+@pytest.mark.parametrize("path", ["/c/", "/c/" + "x" * 40])
+def test_no_code_or_one_no_campaign_could_have_opens_the_chat_without_one(client, helpline, path):
     response = client.get(path)
     assert response.status_code == 200
     config = widget_config(response)
     assert config["campaign"] is None
     assert config["admin_fingerprint"] == helpline.fingerprint
+
+
+def test_a_chat_link_does_not_tell_whether_its_campaign_exists(client, helpline):
+    """The page of an unknown code (an old sticker, or a guess) is that of a known one
+    but for the code: the server decides at `conversation.open` (an unknown code opens
+    the chat unattributed), and nobody can try codes here to find the campaigns."""
+    known = client.get(f"/c/{helpline.campaign}")
+    unknown = client.get("/c/old-sticker-2019")
+    assert widget_config(unknown)["campaign"] == "old-sticker-2019"
+    assert widget_config(known)["campaign"] == helpline.campaign
+    strip = re.compile(r'nonce="[^"]*"')
+
+    def same_page(response, code: str) -> str:
+        return strip.sub("", response.content.decode().replace(code, "CODE"))
+
+    assert same_page(known, helpline.campaign) == same_page(unknown, "old-sticker-2019")
 
 
 def test_the_title_and_icon_say_nothing_about_the_page(client, helpline):
@@ -153,6 +179,21 @@ def test_the_title_and_icon_say_nothing_about_the_page(client, helpline):
     icons = [link["href"] for link in parsed.links if link.get("rel") == "icon"]
     assert icons == ["/static/widget/icon.svg"]
     assert finders.find("widget/icon.svg")
+
+
+def test_the_association_is_named_discreetly_when_a_coordinator_set_it(client, helpline):
+    assert 'class="association"' not in client.get(f"/c/{helpline.campaign}").content.decode()
+    association_set(name="Aux captifs, la libération", line="Paris · captifs.fr")
+    content = client.get(f"/c/{helpline.campaign}").content.decode()
+    assert '<p class="association" id="association">Aux captifs, la libération' in content
+    assert "Paris · captifs.fr" in content
+
+
+def test_the_page_travels_compressed_to_a_browser_that_takes_it(client, helpline):
+    response = client.get(f"/c/{helpline.campaign}", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_the_chat_link_answers_get_only(client, helpline):
@@ -194,7 +235,8 @@ def test_a_language_we_do_not_have_falls_back_to_the_next_choice(client, helplin
         ("ro-RO", "ro", "Ieșire rapidă"),
         ("ru", "ru", "Быстрый выход"),
         ("es-ES", "es", "Salida rápida"),
-        ("pt-BR", "pt", "Saída rápida"),
+        ("pt-BR", "pt-BR", "Saída rápida"),
+        ("pt-PT", "pt", "Saída rápida"),
         ("zh-CN,zh;q=0.9", "zh", "快速离开"),
     ],
 )

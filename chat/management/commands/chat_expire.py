@@ -10,7 +10,12 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from chat.expiry import conversations_expire, expiry_policy, expiry_preview
+from chat.expiry import (
+    conversations_expire,
+    empty_conversations_delete,
+    expiry_policy,
+    expiry_preview,
+)
 
 
 class Command(BaseCommand):
@@ -39,3 +44,5 @@ class Command(BaseCommand):
             return
         deleted = conversations_expire(now=now)
         self.stdout.write(f"Deleted {deleted} expired conversations.")
+        empty = empty_conversations_delete(now=now)
+        self.stdout.write(f"Deleted {empty} conversations whose visitor never wrote.")

@@ -16,8 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from chat.client.keys import DeviceKeys
-from chat.client.smoke import smoke_round_trip
+from chat.client.smoke import SmokeFailed, TeamKeyMissing, smoke_round_trip
+from chat.crypto.keys import DeviceKeys
 
 
 class Command(BaseCommand):
@@ -55,8 +55,16 @@ class Command(BaseCommand):
                     totp_secret=options["totp_secret"] or demo.get("totp_secret"),
                 )
             )
+        except TeamKeyMissing as exc:
+            raise CommandError(
+                f"round trip failed: {exc} This device's key file: {device_key}."
+            ) from exc
+        except SmokeFailed as exc:
+            raise CommandError(f"round trip failed: {exc}.") from exc
         except Exception as exc:
-            raise CommandError(f"round trip failed: {type(exc).__name__}: {exc}") from exc
+            # Never a bare "TimeoutError:": what failed is named even when it says nothing.
+            said = str(exc) or "no answer in the time allowed"
+            raise CommandError(f"round trip failed: {type(exc).__name__}: {said}") from exc
         self.stdout.write(
             self.style.SUCCESS(f"OK: encrypted round trip in {report.total_ms:.0f} ms")
         )

@@ -16,19 +16,28 @@ to those keys. ``shred`` destroys now the old versions no conversation uses any 
 
 Private keys live in the files given; the database gets only public keys, signatures
 and wraps. Keep the admin key file offline: it certifies every device.
+
+``--admin-key`` takes either file: the one ``create-admin`` writes, or the
+passphrase-protected backup the browser setup page downloads (helpline-admin-key.json);
+for the backup the passphrase is asked for, or read from the first line of standard
+input with ``--passphrase-stdin``.
 """
 
 from __future__ import annotations
 
+import getpass
+import json
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from chat import keyring, selectors
-from chat.client.keys import AdminKeys, DeviceKeys
 from chat.crypto import suite1
+from chat.crypto.keys import BACKUP_KIND, AdminKeys, DeviceKeys
 from chat.errors import ChatError
+from chat.models import Device
 from chat.services.shredding import team_keys_shred
 
 
@@ -51,6 +60,12 @@ class Command(BaseCommand):
         team = sub.add_parser("create-team-key", help="new team key, wrapped to staff devices")
         team.add_argument("--admin-key", type=Path, required=True)
         team.add_argument("--days", type=int, default=90)
+        for takes_admin_key in (certify, team):
+            takes_admin_key.add_argument(
+                "--passphrase-stdin",
+                action="store_true",
+                help="the admin key backup's passphrase is the first line of standard input",
+            )
         wrap = sub.add_parser("wrap-team-key", help="give a device the team keys")
         wrap.add_argument("--with-device-key", type=Path, required=True)
         wrap.add_argument("--device", required=True)
@@ -80,20 +95,49 @@ class Command(BaseCommand):
         keys.save(out)
         self.stdout.write(f"device {keys.device_id} registered, keys written to {out}")
 
-    def do_certify_device(self, now, *, admin_key: Path, device: str, days: int, **_) -> None:
-        certified = keyring.device_certify_with(
-            admin=AdminKeys.load(admin_key), device_id=device, days=days, now=now
-        )
+    def admin_keys_read(self, path: Path, *, passphrase_stdin: bool) -> AdminKeys:
+        """The admin key from ``create-admin``'s file or from the browser's backup."""
+        if json.loads(path.read_text()).get("kind") != BACKUP_KIND:
+            return AdminKeys.load(path)
+        if passphrase_stdin:
+            passphrase = sys.stdin.readline().rstrip("\r\n")
+        else:
+            passphrase = getpass.getpass(f"Passphrase of {path.name}: ")
+        return AdminKeys.load_backup(path, passphrase)
+
+    def do_certify_device(
+        self, now, *, admin_key: Path, device: str, days: int, passphrase_stdin: bool, **_
+    ) -> None:
+        admin = self.admin_keys_read(admin_key, passphrase_stdin=passphrase_stdin)
+        certified = keyring.device_certify_with(admin=admin, device_id=device, days=days, now=now)
         self.stdout.write(
             f"device {certified.pk} certified until {certified.cert_not_after:%Y-%m-%d}"
         )
 
-    def do_create_team_key(self, now, *, admin_key: Path, days: int, **_) -> None:
-        team_key = keyring.team_key_create(admin=AdminKeys.load(admin_key), days=days, now=now)
+    def do_create_team_key(
+        self, now, *, admin_key: Path, days: int, passphrase_stdin: bool, **_
+    ) -> None:
+        admin = self.admin_keys_read(admin_key, passphrase_stdin=passphrase_stdin)
+        team_key = keyring.team_key_create(admin=admin, days=days, now=now)
         holders = team_key.wraps.count()
         self.stdout.write(
             f"team key v{team_key.version} created, wrapped to {holders} staff device(s)"
         )
+        # Who it could not reach, and why: a device whose certificate's KEM key already
+        # carries a version gets a new one only through a wrap key it published.
+        left_out = (
+            Device.objects.filter(role=Device.Role.STAFF, state=Device.State.CERTIFIED)
+            .exclude(team_key_wraps__team_key=team_key)
+            .select_related("user")
+        )
+        for device in left_out:
+            self.stdout.write(
+                f"not wrapped to device {device.pk} ({device.user.get_username()} · "
+                f"{device.label or '—'}): it has published no wrap key since its last was "
+                "used. A browser publishes one at its next start; a command-line device: "
+                "publish-wrap-key --device-key <its file>. Then give it this version from "
+                "a browser that holds it (/staff/setup/), or create the next version."
+            )
 
     def do_wrap_team_key(self, now, *, with_device_key: Path, device: str, **_) -> None:
         count = keyring.team_keys_rewrap(

@@ -14,13 +14,17 @@ from typing import Any
 
 from channels.routing import get_default_application
 from daphne.endpoints import build_endpoint_description_strings
-from daphne.server import Server
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chat.eventloop import loop_name
 from chat.events import server_loop_set
 from chat.jobs import jobs_load, jobs_run_forever
+from chat.metrics import metrics_serve
+from chat.notices import notices_follow_start
+from chat.server import HelplineServer
 from config.env import env_int, env_str
+from config.request_limits import body_bound_install
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +67,22 @@ class Command(BaseCommand):
             # events of jobs running in a thread of this process are published on it
             # (chat/events.py), where the in-memory channel layer's queues live.
             server_loop_set(asyncio.get_event_loop())
+            logger.info("event loop: %s", loop_name())
+            # Before any socket: a revocation written from now on reaches every socket
+            # this process will serve, Redis or not (chat/notices.py).
+            notices_follow_start()
             if ready_file is not None:
                 ready_file.write_text(f"{host}:{port}\n", encoding="utf-8")
 
         max_frame = 2 * settings.CHAT_MAX_FRAME_BYTES
-        server = Server(
+        # Bodies over the cap are refused before Daphne buffers them (a client's 800 MB
+        # POST otherwise stays in this process's memory).
+        body_bound_install(settings.HTTP_BODY_MAX_BYTES)
+        server = HelplineServer(
             application=get_default_application(),
+            # What may wait in memory for one websocket whose client does not read
+            # (chat/server.py): past it, the socket is closed (4413).
+            send_queue_max_bytes=settings.CHAT_SEND_QUEUE_BYTES,
             endpoints=build_endpoint_description_strings(host=host, port=port),
             # No access log: Daphne's names the client address of every request (DESIGN §2).
             action_logger=None,
@@ -97,6 +111,7 @@ class Command(BaseCommand):
             )
 
         shown_host = f"[{host}]" if ":" in host else host
+        metrics_serve()
         self.stdout.write(f"Serving on http://{shown_host}:{port}")
         self.stdout.flush()
         if jobs_thread is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chat.jobs import jobs_load, jobs_run_forever, jobs_run_once
+from chat.metrics import metrics_serve
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop_on_signal)
         signal.signal(signal.SIGINT, stop_on_signal)
+        metrics_serve()
         logger.info("Worker started with %d jobs: %s", len(jobs), ", ".join(j.name for j in jobs))
         jobs_run_forever(stop, jobs)
         logger.info("Worker stopped")

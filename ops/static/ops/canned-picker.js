@@ -8,21 +8,28 @@
  * other). A reply without a text in the conversation's language says so and inserts
  * nothing, unless staff choose to insert the French on purpose.
  *
- * Keyboard: ↓/↑ move, Enter or Tab picks, Escape closes. The field is the combobox's
- * input (aria-controls / aria-activedescendant), results are a listbox.
+ * Keyboard: ↓/↑ move, Enter or Tab picks, Escape closes. The field points at the results
+ * (aria-controls, aria-activedescendant; a textarea may not carry aria-expanded), which
+ * are a listbox. Picking closes
+ * the list; the keys are the list's only while a "/word" is still before the caret, so
+ * Enter never inserts a reply twice. A variable with no value is said right under the
+ * message field, by name, with a link to where a coordinator sets it.
  * @module
  */
 
+import { panelAvailable, panelOpen } from "./conversation-panels.js";
 import { byId, el, replaceChildren } from "./elements.js";
 import { api } from "./http.js";
 import { t } from "./strings.js";
-import { fill, primaryLanguage, search, searchable, unfilled, valuesFor } from "./canned-text.js";
+import { fill, libraryLanguage, search, searchable, unfilled, valuesFor } from "./canned-text.js";
 import { capitalised, helplineTimeZone, languageName } from "./time-text.js";
 
 const LIBRARY_FRESH_MS = 60_000;
 const SHOWN_AT_MOST = 8;
 // "/word" right before the caret, at the start of the field or after white space.
 const TRIGGER = /(^|\s)\/([^\s/]*)$/u;
+// Where the values of the variables are set (the canned replies page, coordinators).
+const VARIABLES_PAGE = "/staff/canned/";
 
 export class CannedPicker {
   /**
@@ -43,10 +50,9 @@ export class CannedPicker {
     this.panel = byId("canned-picker");
     this.list = byId("canned-results");
     this.notice = byId("canned-notice");
-    this.beside = byId("canned-beside");
+    this.missing = byId("canned-missing");
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-controls", "canned-results");
-    input.setAttribute("aria-expanded", "false");
     input.addEventListener("input", () => this.onInput());
     input.addEventListener("blur", () => setTimeout(() => this.blurClose(), 150));
   }
@@ -75,7 +81,7 @@ export class CannedPicker {
   }
 
   language() {
-    return primaryLanguage(this.conversation()?.language) || "fr";
+    return libraryLanguage(this.conversation()?.language, this.library?.languages) || "fr";
   }
 
   reference() {
@@ -94,9 +100,16 @@ export class CannedPicker {
     return !this.panel.hidden;
   }
 
+  /** The "/word" right before the caret, or null. */
+  triggerMatch() {
+    const caret = this.input.selectionStart ?? this.input.value.length;
+    return TRIGGER.exec(this.input.value.slice(0, caret));
+  }
+
   async onInput() {
     const caret = this.input.selectionStart ?? this.input.value.length;
-    const match = TRIGGER.exec(this.input.value.slice(0, caret));
+    const match = this.triggerMatch();
+    this.missingRecheck();
     if (!match) {
       this.close();
       this.usedPrune();
@@ -118,13 +131,11 @@ export class CannedPicker {
 
   open() {
     this.panel.hidden = false;
-    this.input.setAttribute("aria-expanded", "true");
   }
 
   close() {
     this.panel.hidden = true;
     this.trigger = null;
-    this.input.setAttribute("aria-expanded", "false");
     this.input.removeAttribute("aria-activedescendant");
   }
 
@@ -137,6 +148,16 @@ export class CannedPicker {
   /** Handles the keys the picker owns while open; true when it did. */
   keydown(event) {
     if (!this.isOpen() || event.isComposing) return false;
+    if (this.trigger === null || this.triggerMatch() === null) {
+      // Nothing left to complete (a reply was just put in, or the "/word" is gone): the
+      // keys are the message field's again.
+      if (event.key === "Escape") {
+        this.close();
+        return true;
+      }
+      this.close();
+      return false;
+    }
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       if (!this.results.length) return true;
       const step = event.key === "ArrowDown" ? 1 : -1;
@@ -224,11 +245,11 @@ export class CannedPicker {
     const filled = fill(text.body, this.values(language));
     this.insert(filled.text);
     this.used.push({ reply, language });
+    this.notice.hidden = true;
     this.close();
     this.besideRender();
-    if (filled.missing.length) {
-      this.noticeShow(t("canned.fill_in", { names: filled.missing.map((n) => `{${n}}`).join(", ") }));
-    }
+    if (language !== this.reference() && reply.texts[this.reference()]) panelOpen("beside");
+    this.missingShow(unfilled(this.input.value));
   }
 
   insert(text) {
@@ -276,6 +297,56 @@ export class CannedPicker {
     this.notice.closest("#canned-picker").hidden = false;
   }
 
+  /**
+   * Under the message field: the variables the draft still holds, by name, each with
+   * where its value is set — a link a coordinator follows to set it (the canned replies
+   * page opens on that variable), and for everyone else who sets it. Empty: hidden.
+   */
+  missingShow(names) {
+    if (!names.length) {
+      this.missing.hidden = true;
+      replaceChildren(this.missing);
+      return;
+    }
+    const coordinator = Boolean(this.library?.can_edit);
+    const language = languageName(this.language());
+    const links = names.map((name) =>
+      el(
+        "a",
+        {
+          href: `${VARIABLES_PAGE}?variable=${encodeURIComponent(name)}#variables`,
+          // A new tab: the conversation, its messages (only in this page's memory) and
+          // the draft stay here.
+          target: "_blank",
+          rel: "noopener",
+          class: "canned-missing-link",
+          dataset: { variable: name },
+          onclick: () => {
+            this.loadedAt = 0; // the value may be set there: fetch the library again
+          },
+        },
+        t(coordinator ? "canned.variable_set" : "canned.variable_where", { name: `{${name}}` }),
+      ),
+    );
+    replaceChildren(
+      this.missing,
+      el(
+        "span",
+        {},
+        t("canned.variable_missing", { names: names.map((n) => `{${n}}`).join(", "), language }),
+      ),
+      " ",
+      coordinator ? null : el("span", {}, t("canned.variable_ask"), " "),
+      links.flatMap((link, index) => (index ? [" · ", link] : [link])),
+    );
+    this.missing.hidden = false;
+  }
+
+  /** The person filled a variable in by hand: the line goes once nothing is left. */
+  missingRecheck() {
+    if (!this.missing.hidden) this.missingShow(unfilled(this.input.value));
+  }
+
   /** Beside the draft: what each reply in it says in French, for staff who read French. */
   besideRender() {
     const reference = this.reference();
@@ -290,7 +361,8 @@ export class CannedPicker {
         ),
       );
     replaceChildren(byId("canned-beside-list"), items);
-    this.beside.hidden = items.length === 0;
+    byId("canned-beside-count").textContent = items.length ? String(items.length) : "";
+    panelAvailable("beside", items.length > 0);
   }
 
   /** The draft was emptied (sent, or erased): nothing is beside it any more. */
@@ -302,13 +374,16 @@ export class CannedPicker {
     this.used = [];
     this.besideRender();
     this.notice.hidden = true;
+    this.missingShow([]);
     this.close();
   }
 
-  /** Before sending: a variable still written (`{phone}`) stops it, with why. */
-  problemOf(text) {
+  /** Before sending: a variable still written (`{phone}`) stops it; the line under the
+   * field says which and where it is set. True when the text may go. */
+  readyToSend(text) {
     const names = unfilled(text);
-    return names.length ? t("canned.fill_in", { names: names.map((n) => `{${n}}`).join(", ") }) : null;
+    this.missingShow(names);
+    return names.length === 0;
   }
 }
 

@@ -115,3 +115,14 @@ export function valuesFor(language, rows) {
 export function primaryLanguage(tag) {
   return String(tag ?? "").toLowerCase().split("-")[0];
 }
+
+/**
+ * The library's language for a conversation's BCP 47 tag: the tag with its region when
+ * the library has texts in it ("pt-br" → "pt-BR"), otherwise its primary language
+ * ("bg-BG" → "bg", "zh-Hans-CN" → "zh"). `languages`: the library's (`/canned`).
+ */
+export function libraryLanguage(tag, languages = []) {
+  const [primary, region] = String(tag ?? "").replace(/_/g, "-").split("-");
+  const regional = region && /^[A-Za-z]{2}$/.test(region) ? `${primary.toLowerCase()}-${region.toUpperCase()}` : "";
+  return regional && languages.includes(regional) ? regional : primaryLanguage(primary);
+}

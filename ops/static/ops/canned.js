@@ -1,7 +1,8 @@
 /**
  * The canned replies' page (/staff/canned/): the library with, for every entry, the
- * languages it still lacks; for the coordinator, the editor (a text per language), the
- * values of the variables, and import of a library file. Everything through
+ * languages it still lacks and its review (which version, by whom, when); for the
+ * coordinator, marking the version read as reviewed, the editor (a text per language),
+ * the values of the variables, and import of a library file. Everything through
  * ops/api_canned.py; what the API refuses is said next to the field it names.
  * @module
  */
@@ -9,8 +10,8 @@
 import { search, searchable } from "./canned-text.js";
 import { byId, el, replaceChildren } from "./elements.js";
 import { ApiError, API, api } from "./http.js";
-import { t } from "./strings.js";
-import { capitalised, languageName } from "./time-text.js";
+import { pageLanguage, t } from "./strings.js";
+import { capitalised, helplineTimeZone, languageName } from "./time-text.js";
 
 const root = byId("canned");
 const canEdit = root.dataset.canEdit === "1";
@@ -27,6 +28,16 @@ function languageLabel(code) {
   return `${capitalised(languageName(code))} (${code})`;
 }
 
+/** "7 décembre 2026": a review may be a year old. */
+function dateText(seconds) {
+  const options = { dateStyle: "long" };
+  try {
+    return new Intl.DateTimeFormat(pageLanguage(), { ...options, timeZone: helplineTimeZone() }).format(seconds * 1000);
+  } catch {
+    return new Intl.DateTimeFormat(pageLanguage(), options).format(seconds * 1000);
+  }
+}
+
 async function load() {
   state.library = await api("/canned");
   render();
@@ -35,6 +46,30 @@ async function load() {
     variablesRender();
   }
   root.setAttribute("aria-busy", "false");
+}
+
+/** Opened from a conversation's "Set {name}" (canned-picker.js): that variable's value
+ * field, ready to type in; a new row when it has none. Staff who cannot set it are told
+ * who can. */
+function variableAsked() {
+  const name = new URLSearchParams(window.location.search).get("variable");
+  if (!name || !root.dataset.variables.split(",").includes(name)) return;
+  if (!canEdit) {
+    statusSay(t("canned.variable_coordinator_only", { name: `{${name}}` }), "info");
+    return;
+  }
+  const rows = [...byId("variables-list").children];
+  let row = rows.find((item) => item.querySelector(".var-name").value === name);
+  if (row === undefined) {
+    row = variableRow({ name, language: "", value: "" });
+    byId("variables-list").append(row);
+  }
+  row.classList.add("variable-asked");
+  const status = byId("variables-status");
+  status.className = "notice notice-info";
+  status.textContent = t("canned.variable_asked", { name: `{${name}}` });
+  status.hidden = false;
+  row.querySelector(".var-value").focus();
 }
 
 // -- the library ----------------------------------------------------------------------------
@@ -63,15 +98,83 @@ function render() {
       "tr",
       { dataset: { shortcut: reply.shortcut } },
       el("th", { scope: "row" }, "/" + reply.shortcut),
-      el("td", {}, reply.title, el("p", { class: "muted small" }, reply.sources.join(" · "))),
+      el("td", {}, reply.title, sourcesList(reply.sources)),
       el("td", {}, reply.tags.join(", ")),
       el("td", {}, el("p", {}, present.join(" ")), missing),
-      el("td", {}, reply.reviewed ? t("canned.reviewed") : el("span", { class: "badge badge-warn" }, t("canned.unreviewed"))),
+      el("td", { class: "canned-review" }, reviewCell(reply)),
       el("td", {}, actions),
     );
   });
   if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "6", class: "muted" }, t("canned.none"))));
   replaceChildren(byId("canned-body"), rows);
+}
+
+// A source as the starter library writes it: "Title — https://… (checked on 2026-12-07)".
+const SOURCE = /^(.*?) — (https:\/\/\S+)(?: \(checked on (\d{4}-\d{2}-\d{2})\))?$/;
+
+/** The sources, each a link to its page (the title as its text, the day it was checked
+ * beside it); a source written otherwise stays as written. */
+function sourcesList(sources) {
+  if (!sources.length) return null;
+  return el(
+    "ul",
+    { class: "canned-sources muted" },
+    sources.map((source) => {
+      const match = SOURCE.exec(source);
+      if (!match) return el("li", {}, source);
+      const [, title, url, day] = match;
+      return el(
+        "li",
+        {},
+        el("a", { href: url, rel: "noopener noreferrer", target: "_blank" }, title),
+        day ? ` (${t("canned.source_checked", { date: day })})` : null,
+      );
+    }),
+  );
+}
+
+// -- the review -----------------------------------------------------------------------------
+
+/** Which version this is, whether it was reviewed (by whom, when), and for the
+ * coordinator the button that marks the version on screen reviewed, or withdraws it. */
+function reviewCell(reply) {
+  const { review } = reply;
+  const said = review ? { version: review.version, by: review.by || "?", date: dateText(review.at) } : null;
+  const lines = reply.reviewed
+    ? [el("p", { class: "canned-reviewed" }, t("canned.reviewed_by", said))]
+    : [
+        el("p", {}, el("span", { class: "badge badge-warn" }, t("canned.unreviewed")), " ", t("canned.version", { version: reply.version })),
+        said ? el("p", { class: "muted small" }, t("canned.reviewed_before", said)) : null,
+      ];
+  if (canEdit) {
+    lines.push(
+      reply.reviewed
+        ? el("button", { type: "button", class: "button small", onclick: () => reviewWithdraw(reply) }, t("canned.review_withdraw"))
+        : el("button", { type: "button", class: "button small", onclick: () => reviewMark(reply) }, t("canned.review_mark", { version: reply.version })),
+    );
+  }
+  return lines;
+}
+
+async function reviewMark(reply) {
+  if (!confirm(t("canned.review_confirm", { shortcut: reply.shortcut, version: reply.version }))) return;
+  try {
+    await api(`/canned/${reply.id}/review`, { method: "POST", body: { version: reply.version } });
+    statusSay(t("canned.review_marked", { shortcut: reply.shortcut, version: reply.version }));
+  } catch (error) {
+    statusSay(error.message, "error");
+  }
+  await load();
+}
+
+async function reviewWithdraw(reply) {
+  try {
+    await api(`/canned/${reply.id}/review`, { method: "DELETE" });
+    statusSay(t("canned.review_withdrawn", { shortcut: reply.shortcut }));
+  } catch (error) {
+    statusSay(error.message, "error");
+  }
+  await load();
 }
 
 // -- the editor -----------------------------------------------------------------------------
@@ -103,7 +206,6 @@ function edit(reply) {
   byId("canned-title").value = reply.title;
   byId("canned-tags").value = reply.tags.join(", ");
   byId("canned-sources").value = reply.sources.join("\n");
-  byId("canned-reviewed").checked = reply.reviewed;
   textsRender(reply);
   errorsClear();
   byId("canned-shortcut").focus();
@@ -149,7 +251,6 @@ function formBody() {
     title: byId("canned-title").value,
     tags: byId("canned-tags").value.split(",").map((tag) => tag.trim()).filter(Boolean),
     sources: byId("canned-sources").value.split("\n").map((line) => line.trim()).filter(Boolean),
-    reviewed: byId("canned-reviewed").checked,
     texts,
   };
 }
@@ -219,12 +320,20 @@ async function variablesSave(event) {
     value: item.querySelector(".var-value").value,
   }));
   const problem = byId("variables-error");
+  const status = byId("variables-status");
   try {
     await api("/canned/variables", { method: "PUT", body: { variables } });
     problem.hidden = true;
-    statusSay(t("canned.variables_saved"));
     await load();
+    // What is set now, said where the person is looking (the top of the page is far).
+    const set = [...new Set(variables.filter((v) => v.value.trim()).map((v) => `{${v.name}}`))];
+    status.className = "notice notice-ok";
+    status.textContent = set.length
+      ? t("canned.variables_saved", { names: set.join(", ") })
+      : t("canned.variables_none");
+    status.hidden = false;
   } catch (error) {
+    status.hidden = true;
     problem.textContent = [error.message, ...(error.problems ?? []).map((p) => `${p.field}: ${p.message}`)].join(" ");
     problem.hidden = false;
   }
@@ -274,4 +383,6 @@ if (canEdit) {
   byId("variables-add").addEventListener("click", () => byId("variables-list").append(variableRow()));
   byId("import-form").addEventListener("submit", importFile);
 }
-load().catch((error) => statusSay(error.message, "error"));
+load()
+  .then(variableAsked)
+  .catch((error) => statusSay(error.message, "error"));

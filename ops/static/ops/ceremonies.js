@@ -21,7 +21,7 @@ import {
 import { teamWrapOpenWith } from "../chat/protocol/staff.js";
 import { wireForm } from "../chat/protocol/wire.js";
 import { api } from "./http.js";
-import { wrapTarget } from "./wrap-keys.js";
+import { wrapTarget, wrapTargetMissing } from "./wrap-keys.js";
 
 const DAY = 86400;
 export const CERT_DAYS = 365;
@@ -85,12 +85,34 @@ export async function trustedAdminPk({ admin, serverAdmin, record }) {
 }
 
 /**
+ * Where a version can go among `devices`: `targets` ({device, kemPk}: certificate
+ * verified under `adminPk`, a KEM key free for it) and `missed` ({device, reason}:
+ * "not_verified", or wrap-keys.js wrapTargetMissing's reason), so the page can say who
+ * did not get it, why, and what to do.
+ */
+async function wrapPlan(devices, adminPk) {
+  const verified = await staffVerified(devices, adminPk);
+  const ids = new Set(verified.map((device) => device.device_id));
+  const missed = devices
+    .filter((device) => !ids.has(device.device_id))
+    .map((device) => ({ device, reason: "not_verified" }));
+  const targets = [];
+  for (const device of verified) {
+    const kemPk = await wrapTarget(device);
+    if (kemPk === null) missed.push({ device, reason: wrapTargetMissing(device) });
+    else targets.push({ device, kemPk });
+  }
+  return { targets, missed };
+}
+
+/**
  * A new team key version (the first, or a rotation): made here, announced with the admin
  * key, its private scalar wrapped to every given certified staff device that has a KEM
- * key free for it (wrap-keys.js wrapTarget), then forgotten.
+ * key free for it (wrap-keys.js wrapTarget), then forgotten. Returns the server's answer
+ * with `given` (the devices wrapped to) and `missed` (see wrapPlan).
  */
 export async function teamKeyCreate({ admin, version, devices, days = TEAM_KEY_DAYS }) {
-  devices = await staffVerified(devices, admin.publicKey);
+  const { targets, missed } = await wrapPlan(devices, admin.publicKey);
   const team = await generateKemKeyPair({ extractable: true });
   const teamPk = await publicBytes(team);
   const teamScalar = await privateScalar(team.privateKey);
@@ -103,26 +125,27 @@ export async function teamKeyCreate({ admin, version, devices, days = TEAM_KEY_D
     });
     const wraps = {};
     const wrapKeys = {};
-    for (const device of devices) {
-      const deviceKemPk = await wrapTarget(device);
-      if (deviceKemPk === null) continue;
+    for (const { device, kemPk: deviceKemPk } of targets) {
       wraps[device.device_id] = b64encode(
         await teamWrapSeal({ teamScalar, teamPk, version, deviceId: device.device_id, deviceKemPk }),
       );
       wrapKeys[device.device_id] = b64encode(deviceKemPk);
     }
-    return await api("/team-keys", {
+    const answer = await api("/team-keys", {
       method: "POST",
       body: { announcement: wireForm(announcement), wraps, wrap_keys: wrapKeys },
     });
+    return { ...answer, given: targets.map((target) => target.device), missed };
   } finally {
     teamScalar.fill(0);
   }
 }
 
 /**
- * Give `devices` team key `announcement.version` (returns how many got it), re-wrapped from this browser's own
+ * Give `devices` team key `announcement.version`, re-wrapped from this browser's own
  * device: open its wrap (which proves the scalar is the announced key's), seal to each.
+ * Returns `{given, missed}`: the devices that got it, and those that did not with why
+ * (see wrapPlan).
  * The announcement and each device's certificate must verify under `adminPk` (see
  * trustedAdminPk), so a team key the server made up is never spread, and never to a
  * device the admin key did not certify.
@@ -130,13 +153,11 @@ export async function teamKeyCreate({ admin, version, devices, days = TEAM_KEY_D
 export async function teamKeyRewrap({ record, announcement, wrap, devices, adminPk }) {
   if (adminPk === null) throw new TypeError("no trusted admin key");
   await teamKeyVerify(announcement, { adminPk });
-  devices = await staffVerified(devices, adminPk);
+  const { targets, missed } = await wrapPlan(devices, adminPk);
   const { scalar } = await teamWrapOpenWith(record, wrap, announcement);
-  let given = 0;
+  const given = [];
   try {
-    for (const device of devices) {
-      const deviceKemPk = await wrapTarget(device);
-      if (deviceKemPk === null) continue; // until it has published a wrap key
+    for (const { device, kemPk: deviceKemPk } of targets) {
       const ct = await teamWrapSeal({
         teamScalar: scalar,
         teamPk: announcement.pk,
@@ -148,9 +169,9 @@ export async function teamKeyRewrap({ record, announcement, wrap, devices, admin
         method: "POST",
         body: { device_id: device.device_id, ct: b64encode(ct), kem_pk: b64encode(deviceKemPk) },
       });
-      given += 1;
+      given.push(device);
     }
-    return given;
+    return { given, missed };
   } finally {
     scalar.fill(0);
   }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { panelOpen } from "./conversation-panels.js";
 import { ApiError } from "./http.js";
 import { byId, el, replaceChildren } from "./elements.js";
 import { Notifier } from "./notify.js";
@@ -703,13 +704,13 @@ export class Dashboard {
     byId("notes-empty").hidden = items.length > 0;
     const route = this.state.route(conversationId);
     // A handed-over conversation opens on its notes: they are what the next person needs.
-    if (items.length && route?.handed_over) byId("notes").open = true;
+    if (items.length && route?.handed_over) panelOpen("notes");
   }
 
   noteWrite() {
     const conversation = this.workspace.selected;
     if (!conversation || byId("note-form").hidden) return false;
-    byId("notes").open = true;
+    panelOpen("notes");
     byId("note-text").focus();
     return true;
   }

@@ -110,7 +110,7 @@ export async function deviceStatus(deviceId) {
  * page's origin; `callbacks` are the session's `on…` handlers. A staff device brings its
  * wrap keys (issue 7, wrap-keys.js); an interpreter's record has none.
  */
-export function staffSessionFor({ record, adminFingerprint, label, ...callbacks }) {
+export function staffSessionFor({ record, adminFingerprint, label, publicRole = null, ...callbacks }) {
   return new StaffSession({
     baseUrl: location.origin,
     device: {
@@ -122,6 +122,7 @@ export function staffSessionFor({ record, adminFingerprint, label, ...callbacks 
     },
     adminFingerprint,
     label,
+    role: publicRole,
     ...callbacks,
   });
 }

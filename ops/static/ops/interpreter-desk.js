@@ -11,6 +11,7 @@
  */
 
 import { interpretersOf } from "../chat/protocol/members.js";
+import { panelAvailable } from "./conversation-panels.js";
 import { api } from "./http.js";
 import { byId, el, replaceChildren } from "./elements.js";
 import { t } from "./strings.js";
@@ -196,7 +197,10 @@ export class InterpreterDesk {
     const focused = panel.contains(document.activeElement) ? document.activeElement.id : "";
     replaceChildren(panel, children);
     panel.dataset.conversation = conversation.id;
-    panel.hidden = !children.length;
+    panelAvailable("interpreter", children.length > 0);
+    // The panel may be closed: its button says where a request stands.
+    const live = request !== null && ["pending", "accepted"].includes(request.state);
+    byId("interpreter-badge").textContent = live ? t(`interpreter.badge_${request.state}`) : "";
     const select = panel.querySelector("#interpreter-language");
     if (select && chosen) select.value = chosen;
     if (focused) document.getElementById(focused)?.focus();

@@ -77,6 +77,20 @@ function staffText(ids) {
   return ids.length ? ids.map(staffName).join(", ") : t("rota.nobody");
 }
 
+/** What a saved entry is, in words: said after saving, so the coordinator reads back
+ * what the helpline now has (and what it means for visitors). */
+function savedText(kind, entry) {
+  if (kind === "closure") {
+    const values = { reason: entry.reason, start: dateText(entry.start_date), end: dateText(entry.end_date) };
+    return { text: t("rota.saved_closure", values), kind: "ok" };
+  }
+  const when = kind === "slot" ? weekdayName(entry.weekday) : dateText(entry.date);
+  const text = t(`rota.saved_${kind}`, { label: entry.label, when, hours: hoursText(entry) });
+  // Nobody on it: it opens nothing for visitors, and that is worth a warning.
+  if (!entry.staff.length) return { text: `${text} ${t("rota.saved_nobody")}`, kind: "warn" };
+  return { text: `${text} ${t("rota.saved_with", { staff: staffText(entry.staff) })}`, kind: "ok" };
+}
+
 function status(text, kind = "ok") {
   const line = byId("rota-status");
   line.hidden = !text;
@@ -136,58 +150,49 @@ function rowActions(kind, entry, what) {
   );
 }
 
+// One table of entries: a row each (its cells, then edit and delete buttons that name
+// it), and the "none yet" line when there is none.
+function tableRender(kind, entries, rowOf) {
+  replaceChildren(
+    byId(`${kind}s-body`),
+    entries.map((entry) => {
+      const { cells, what } = rowOf(entry);
+      return el(
+        "tr",
+        { dataset: { id: String(entry.id) } },
+        ...cells,
+        rowActions(kind, entry, what),
+      );
+    }),
+  );
+  byId(`${kind}s-empty`).hidden = entries.length > 0;
+}
+
+// A weekly slot or a one-off shift: the same columns after the first, its day.
+function entryRow(entry, day) {
+  return {
+    cells: [
+      el("td", {}, day),
+      el("td", { class: "nowrap" }, hoursText(entry)),
+      el("td", {}, entry.label),
+      el("td", {}, skillText(entry.skill)),
+      el("td", { class: entry.staff.length ? "" : "warn" }, staffText(entry.staff)),
+    ],
+    what: `${day} ${hoursText(entry)} ${entry.label}`,
+  };
+}
+
 function render() {
-  replaceChildren(
-    byId("slots-body"),
-    state.slots.map((slot) => {
-      const what = `${weekdayName(slot.weekday)} ${hoursText(slot)} ${slot.label}`;
-      return el(
-        "tr",
-        { dataset: { id: String(slot.id) } },
-        el("td", {}, weekdayName(slot.weekday)),
-        el("td", { class: "nowrap" }, hoursText(slot)),
-        el("td", {}, slot.label),
-        el("td", {}, skillText(slot.skill)),
-        el("td", { class: slot.staff.length ? "" : "warn" }, staffText(slot.staff)),
-        rowActions("slot", slot, what),
-      );
-    }),
-  );
-  byId("slots-empty").hidden = state.slots.length > 0;
-
-  replaceChildren(
-    byId("shifts-body"),
-    state.shifts.map((shift) => {
-      const what = `${dateText(shift.date)} ${hoursText(shift)} ${shift.label}`;
-      return el(
-        "tr",
-        { dataset: { id: String(shift.id) } },
-        el("td", {}, dateText(shift.date)),
-        el("td", { class: "nowrap" }, hoursText(shift)),
-        el("td", {}, shift.label),
-        el("td", {}, skillText(shift.skill)),
-        el("td", { class: shift.staff.length ? "" : "warn" }, staffText(shift.staff)),
-        rowActions("shift", shift, what),
-      );
-    }),
-  );
-  byId("shifts-empty").hidden = state.shifts.length > 0;
-
-  replaceChildren(
-    byId("closures-body"),
-    state.closures.map((closure) => {
-      const what = `${closure.reason} (${dateText(closure.start_date)})`;
-      return el(
-        "tr",
-        { dataset: { id: String(closure.id) } },
-        el("td", {}, dateText(closure.start_date)),
-        el("td", {}, dateText(closure.end_date)),
-        el("td", {}, closure.reason),
-        rowActions("closure", closure, what),
-      );
-    }),
-  );
-  byId("closures-empty").hidden = state.closures.length > 0;
+  tableRender("slot", state.slots, (slot) => entryRow(slot, weekdayName(slot.weekday)));
+  tableRender("shift", state.shifts, (shift) => entryRow(shift, dateText(shift.date)));
+  tableRender("closure", state.closures, (closure) => ({
+    cells: [
+      el("td", {}, dateText(closure.start_date)),
+      el("td", {}, dateText(closure.end_date)),
+      el("td", {}, closure.reason),
+    ],
+    what: `${closure.reason} (${dateText(closure.start_date)})`,
+  }));
 
   replaceChildren(byId("staff-body"), state.staff.map(staffRow));
   for (const form of document.querySelectorAll(".rota-form")) staffChoicesRender(form);
@@ -364,11 +369,14 @@ async function formSubmit(kind) {
   submit.disabled = true;
   status(t("rota.working"), "info");
   try {
-    if (id === null) await api(path, { method: "POST", body: formValues(kind) });
-    else await api(`${path}/${id}`, { method: "PATCH", body: formValues(kind) });
+    const saved =
+      id === null
+        ? await api(path, { method: "POST", body: formValues(kind) })
+        : await api(`${path}/${id}`, { method: "PATCH", body: formValues(kind) });
     formReset(kind);
     await load();
-    status(t("rota.saved"));
+    const said = savedText(kind, saved);
+    status(said.text, said.kind);
   } catch (error) {
     status(null);
     if (!(error instanceof ApiError)) throw error;
@@ -384,7 +392,7 @@ async function entryDelete(kind, entry, what) {
     await api(`${KINDS[kind].path}/${entry.id}`, { method: "DELETE" });
     if (state.editing[kind] === entry.id) formReset(kind);
     await load();
-    status(t("rota.deleted"));
+    status(t("rota.deleted", { what }));
   } catch (error) {
     status(error.message || t("error.generic"), "error");
   }
@@ -466,9 +474,16 @@ async function staffSave(member, { languages, skills, capacity, error }) {
     capacity: Number(capacity.value),
   };
   try {
-    await api(`/staff/${member.user_id}`, { method: "PATCH", body });
+    const saved = await api(`/staff/${member.user_id}`, { method: "PATCH", body });
     await load();
-    status(t("rota.saved"));
+    status(
+      t("rota.saved_member", {
+        name: saved.name,
+        languages: saved.languages.join(", ") || "—",
+        skills: saved.skills.map((skill) => t(`skill.${skill}`)).join(", ") || "—",
+        capacity: saved.capacity,
+      }),
+    );
   } catch (problem) {
     if (!(problem instanceof ApiError)) throw problem;
     const field = errorField(problem, ["languages", "skills", "capacity"]);

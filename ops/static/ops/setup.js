@@ -24,6 +24,7 @@ import {
   trustedAdminPk,
 } from "./ceremonies.js";
 import { deviceFingerprint, deviceStatus } from "./device.js";
+import { wrapTargetListed } from "./wrap-keys.js";
 import { deviceRecordGet } from "./device-store.js";
 import { byId, el, fingerprintShow, replaceChildren } from "./elements.js";
 import { api } from "./http.js";
@@ -77,26 +78,38 @@ async function refresh() {
   render();
 }
 
-/** Run one action with the page marked busy; report its outcome in the status line. */
+/**
+ * Run one action with the page marked busy, then say what it did in the status line.
+ * `success` is the text, or a function of the action's result called once the page has
+ * its fresh state, returning the text or `{text, kind}` ("ok", or "warn" when part of
+ * it could not be done: the text says what, why and what to do next).
+ */
 async function act(action, success) {
   if (state.busy) return;
   state.busy = true;
   setStatus(t("setup.working"), "info");
   renderBusy();
+  let result;
+  let failed = false;
   try {
-    await action();
-    setStatus(typeof success === "function" ? success() : success, "ok");
+    result = await action();
   } catch (error) {
+    failed = true;
     setStatus(errorText(error), "error");
-  } finally {
-    state.busy = false;
-    try {
-      await refresh();
-    } catch (error) {
-      setStatus(errorText(error), "error");
-    }
-    renderBusy();
   }
+  state.busy = false;
+  try {
+    await refresh();
+  } catch (error) {
+    failed = true;
+    setStatus(errorText(error), "error");
+  }
+  if (!failed) {
+    const said = typeof success === "function" ? success(result) : success;
+    const { text, kind = "ok" } = typeof said === "string" ? { text: said } : said;
+    setStatus(text, kind);
+  }
+  renderBusy();
 }
 
 function errorText(error) {
@@ -230,6 +243,32 @@ function deviceCell(device) {
   );
 }
 
+/** "nadia · Chrome · Linux, claire · Firefox": devices as the tables name them. */
+function devicesText(devices) {
+  return devices.map((device) => `${device.username} · ${device.label || "—"}`).join(", ");
+}
+
+/** One sentence per count: `${key}_one` for one device, `${key}_many` for more. */
+function counted(key, devices, values = {}) {
+  const n = devices.length;
+  return t(n === 1 ? `${key}_one` : `${key}_many`, { ...values, n, devices: devicesText(devices) });
+}
+
+/** What a team key version reached: who got it, who did not, why, and what to do. */
+function givenText(version, { given, missed }) {
+  const sentences = [
+    given.length ? counted("setup.given", given, { version }) : t("setup.given_none", { version }),
+  ];
+  const by = (reason) => missed.filter((entry) => entry.reason === reason).map((e) => e.device);
+  const noWrapKey = by("no_wrap_key");
+  if (noWrapKey.length) sentences.push(counted("setup.no_wrap_key", noWrapKey));
+  const badWrapKey = by("bad_wrap_key");
+  if (badWrapKey.length) sentences.push(t("setup.bad_wrap_key", { devices: devicesText(badWrapKey) }));
+  const notVerified = by("not_verified");
+  if (notVerified.length) sentences.push(t("setup.not_verified", { devices: devicesText(notVerified) }));
+  return { text: sentences.join(" "), kind: missed.length ? "warn" : "ok" };
+}
+
 function fingerprintCell(device) {
   return el("td", { class: "fingerprint-cell" }, state.fingerprints.get(device.device_id) ?? "");
 }
@@ -289,6 +328,7 @@ function renderDevices() {
       const versions = device.team_key_versions;
       const missing = device.role === "staff" && current !== null && !versions.includes(current);
       const held = versions.length ? versions.map((v) => `v${v}`).join(", ") : "—";
+      const lacks = wrapTargetListed(device) ? "setup.lacks_ready" : "setup.lacks_no_wrap_key";
       return el(
         "tr",
         { dataset: { deviceId: device.device_id } },
@@ -299,7 +339,7 @@ function renderDevices() {
           "td",
           {},
           device.role === "staff" ? held : t("role.interpreter_no_team_key"),
-          missing ? el("span", { class: "state state-pending" }, ` ${t("setup.missing_team_key")}`) : null,
+          missing ? el("span", { class: "state state-pending team-lacks" }, t(lacks, { version: current })) : null,
         ),
         el("td", { class: "row-actions" }, revokeButton(device)),
       );
@@ -319,25 +359,46 @@ function renderDevices() {
 }
 
 async function certify(device) {
-  await act(async () => {
-    const certified = fromWireForm(await deviceCertify({ admin: state.admin, device }));
-    // A staff device certified after the team key was made gets it right away, from
-    // this browser's own wrap, when this browser has one.
-    const source = ownCurrentWrap();
-    if (certified.role === "staff" && source !== null) {
-      await teamKeyRewrap({
+  const version = state.data.current_team_key_version;
+  await act(
+    async () => {
+      const answer = fromWireForm(await deviceCertify({ admin: state.admin, device }));
+      const certified = { ...answer, username: device.username }; // named in what is said
+      // A staff device certified after the team key was made gets it right away, from
+      // this browser's own wrap, when this browser has one.
+      const source = ownCurrentWrap();
+      if (certified.role !== "staff" || version === null) return null;
+      if (source === null) return { given: [], missed: [], noSource: true };
+      return teamKeyRewrap({
         record: state.record,
         ...source,
         devices: [certified],
         adminPk: state.admin.publicKey,
       });
-    }
-  }, t("setup.certified", { who: device.username }));
+    },
+    (result) => {
+      const done = t("setup.certified", { who: device.username });
+      if (result === null) return done;
+      if (result.noSource) {
+        return { text: `${done} ${t("setup.certified_no_source", { version })}`, kind: "warn" };
+      }
+      const given = givenText(version, result);
+      return { text: `${done} ${given.text}`, kind: given.kind };
+    },
+  );
 }
 
 async function revoke(device) {
   if (!window.confirm(t("setup.revoke_confirm", { who: device.username, device: device.label }))) return;
-  await act(() => deviceRevoke(device), t("setup.revoked", { who: device.username }));
+  await act(
+    () => deviceRevoke(device),
+    () => {
+      const done = t("setup.revoked", { who: device.username, device: device.label || "—" });
+      // The server says when the device held the current team key (rotation due).
+      if (!state.data.rotation_due.includes("device_revoked")) return done;
+      return { text: `${done} ${t("setup.revoked_rotate")}`, kind: "warn" };
+    },
+  );
 }
 
 // -- the team key -------------------------------------------------------------------------
@@ -364,6 +425,11 @@ function missingCurrent() {
   return staffCertified().filter((device) => !device.team_key_versions.includes(current));
 }
 
+/** Of those, the ones that can be given it now, as far as the server's list goes. */
+function readyForCurrent() {
+  return missingCurrent().filter(wrapTargetListed);
+}
+
 function renderTeam() {
   const current = currentAnnouncement();
   const loaded = adminLoaded();
@@ -386,11 +452,16 @@ function renderTeam() {
   rotate.hidden = current === null;
   rotate.disabled = !loaded || staff.length === 0 || state.busy;
   const give = byId("team-give");
-  const missing = current === null ? [] : missingCurrent();
-  give.hidden = missing.length === 0;
-  give.textContent = t("setup.give_team_key", { n: missing.length });
+  const ready = current === null ? [] : readyForCurrent();
+  give.hidden = ready.length === 0;
+  give.textContent = t("setup.give_team_key", { n: ready.length });
   give.disabled = ownCurrentWrap() === null || state.busy;
   give.title = ownCurrentWrap() === null ? t("setup.no_own_wrap") : "";
+  // Devices that lack it and cannot get it yet: named, with what happens next.
+  const waiting = current === null ? [] : missingCurrent().filter((d) => !wrapTargetListed(d));
+  const line = byId("team-waiting");
+  line.hidden = waiting.length === 0;
+  line.textContent = waiting.length ? counted("setup.no_wrap_key", waiting) : "";
   byId("team-needs-admin").hidden = loaded;
 }
 
@@ -414,14 +485,16 @@ async function teamCreate() {
   const version = state.data.next_team_key_version;
   await act(
     () => teamKeyCreate({ admin: state.admin, version, devices: staffCertified() }),
-    t("setup.team_created", { version }),
+    (result) => {
+      const given = givenText(version, result);
+      return { text: `${t("setup.team_created", { version })} ${given.text}`, kind: given.kind };
+    },
   );
 }
 
 async function teamGive() {
   const source = ownCurrentWrap();
   const devices = missingCurrent();
-  let given = 0;
   await act(async () => {
     const adminPk = await trustedAdminPk({
       admin: adminLoaded() ? state.admin : null,
@@ -429,8 +502,8 @@ async function teamGive() {
       record: state.record,
     });
     if (adminPk === null) throw new Error(t("setup.load_admin_first"));
-    given = await teamKeyRewrap({ record: state.record, ...source, devices, adminPk });
-  }, () => t("setup.team_given", { n: given }));
+    return teamKeyRewrap({ record: state.record, ...source, devices, adminPk });
+  }, (result) => givenText(source.announcement.version, result));
 }
 
 // -- the page -------------------------------------------------------------------------------

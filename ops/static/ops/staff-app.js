@@ -12,6 +12,7 @@ import { byId, showOnly } from "./elements.js";
 import { InterpreterRoom } from "./interpreter-room.js";
 import { t } from "./strings.js";
 import { Workspace } from "./workspace.js";
+import { staffPushWire } from "./staff-push.js";
 import { wrapKeysTidy } from "./wrap-keys.js";
 
 const GATES = [
@@ -27,6 +28,7 @@ const NOT_CERTIFIED = new Set(["pending", "expired", "invalid"]);
 const root = byId("staff-app");
 const owner = root.dataset.owner;
 const label = root.dataset.label;
+const publicRole = root.dataset.publicRole || null; // the label's role, for visitors (ops/public_roles.py)
 const role = root.dataset.role;
 let workspace = null;
 let checking = false;
@@ -119,12 +121,15 @@ async function bootOnce(statusLine) {
     owner,
     record,
     label,
+    publicRole,
     adminFingerprint: record.adminFingerprint,
     onFatal: fail,
   });
   showOnly(GATES, null);
   workspace.onKeysDestroyed = () => boot(); // the keys to delete come with the device's status
   await workspace.start();
+  // Issue 24: "notify me on this device", once this browser is a certified staff device.
+  if (role === "staff") staffPushWire({ deviceId: record.deviceId }).catch(() => null);
 }
 
 byId("check-again").addEventListener("click", () => boot({ statusLine: "gate-pending-status" }));

@@ -11,6 +11,7 @@
  */
 
 import { CannedPicker } from "./canned-picker.js";
+import { panelAvailable, panelOpen, panelsBind } from "./conversation-panels.js";
 import { Dashboard } from "./dashboard.js";
 import { staffSessionFor } from "./device.js";
 import { ApiError } from "./http.js";
@@ -25,6 +26,12 @@ import { capitalised, clockText, languageName } from "./time-text.js";
 const FOLLOW_AT_MOST = 50;
 const LIST_REFRESH_MS = 300;
 const TEXT_MAX = 8000;
+// "Someone is writing" (docs/protocol.md §6.5): sent at most this often while typing,
+// shown this long after the visitor's last one. Whether to send it is this browser's
+// choice, kept in its storage (on the staff's own device).
+const TYPING_SEND_EVERY_MS = 3000;
+const TYPING_SHOWN_MS = 6000;
+const TYPING_OFF_KEY = "helpline.typing-hidden";
 
 function shortId(id) {
   return id.slice(0, 4) + "·" + id.slice(4, 8);
@@ -43,9 +50,13 @@ function clock(seconds) {
 }
 
 export class Workspace {
-  constructor({ owner, record, label, adminFingerprint, onFatal }) {
+  constructor({ owner, record, label, publicRole = null, adminFingerprint, onFatal }) {
     this.record = record;
     this.label = label;
+    this.publicRole = publicRole;
+    this.typingSentAt = 0;
+    this.typingLater = null; // a "writing" to send when the interval is over
+    this.visitorTyping = null; // {conversationId, timer} while the visitor writes
     this.adminFingerprint = adminFingerprint;
     this.onFatal = onFatal;
     this.inbox = new Inbox({ owner });
@@ -65,6 +76,8 @@ export class Workspace {
       record: this.record,
       adminFingerprint: this.adminFingerprint,
       label: this.label,
+      publicRole: this.publicRole,
+      onTyping: (typing) => this.onTyping(typing),
       onMessage: (message) => this.onMessage(message),
       onStatus: (status) => this.onStatus(status),
       onActivity: (activity) => this.onActivity(activity),
@@ -102,6 +115,7 @@ export class Workspace {
 
   /** Handlers are assigned, not added: a workspace started again replaces them. */
   bind() {
+    panelsBind();
     if (!this.picker) {
       this.picker = new CannedPicker({
         input: byId("composer-text"),
@@ -135,8 +149,58 @@ export class Workspace {
         byId("conversation-title").focus();
       }
     };
+    byId("composer-text").oninput = () => this.typingTell();
+    const shown = byId("typing-shown");
+    if (shown) {
+      shown.checked = localStorage.getItem(TYPING_OFF_KEY) === null;
+      shown.onchange = () => {
+        if (shown.checked) localStorage.removeItem(TYPING_OFF_KEY);
+        else localStorage.setItem(TYPING_OFF_KEY, "1");
+      };
+    }
     document.onvisibilitychange = () => this.readIfSeen();
     window.onfocus = () => this.readIfSeen();
+  }
+
+  // -- someone is writing ---------------------------------------------------------------
+
+  /** This person types in the open conversation: the visitor sees "… is writing", at
+   * most every few seconds, unless they turned it off. */
+  typingTell() {
+    const conversation = this.selected;
+    if (conversation === null || conversation.gone || !byId("composer-text").value.trim()) return;
+    if (byId("typing-shown")?.checked === false) return;
+    const wait = this.typingSentAt + TYPING_SEND_EVERY_MS - Date.now();
+    if (wait > 0) {
+      // Typing on within the interval: told once it is over, if still typing then.
+      this.typingLater ??= setTimeout(() => {
+        this.typingLater = null;
+        this.typingTell();
+      }, wait);
+      return;
+    }
+    this.typingSentAt = Date.now();
+    this.session?.sendTyping(conversation.id).catch(() => {});
+  }
+
+  onTyping({ conversationId, sender }) {
+    if (sender !== "visitor") return;
+    clearTimeout(this.visitorTyping?.timer);
+    const timer = setTimeout(() => this.typingLine(null), TYPING_SHOWN_MS);
+    this.visitorTyping = { conversationId, timer };
+    this.typingLine(conversationId);
+  }
+
+  /** "The visitor is writing…" under the open conversation, or nothing. */
+  typingLine(conversationId) {
+    if (conversationId === null) {
+      clearTimeout(this.visitorTyping?.timer);
+      this.visitorTyping = null;
+    }
+    const line = document.getElementById("visitor-typing");
+    if (!line) return;
+    const shown = conversationId !== null && this.selected?.id === conversationId;
+    line.textContent = shown ? t("conversation.visitor_typing") : "";
   }
 
   // -- the session's callbacks ----------------------------------------------------------
@@ -190,6 +254,9 @@ export class Workspace {
   onMessage(message) {
     const conversation = this.inbox.message(message);
     if (conversation === null) return;
+    if (message.sender === "visitor" && this.visitorTyping?.conversationId === message.conversationId) {
+      this.typingLine(null); // their message came: they are no longer writing it
+    }
     if (!message.mine && message.contentType === "text" && message.text !== null) {
       this.announce(conversation, message);
     }
@@ -320,11 +387,17 @@ export class Workspace {
         this.inbox.conversations.get(conversationOrId) ??
         this.conversationEnsure(route ?? { conversation_id: conversationOrId });
     }
-    if (this.selected !== conversation) this.picker?.reset();
+    if (this.selected !== conversation) {
+      this.picker?.reset();
+      // Another visitor, other notes: the drawer opens closed (a handed-over
+      // conversation opens on its notes, dashboard.js).
+      if (this.selected !== null) panelOpen(null);
+    }
     this.selected = conversation;
     byId("conversation-none").hidden = true;
     byId("conversation-open").hidden = false;
     this.renderConversation(conversation, { scroll: true });
+    this.typingLine(this.visitorTyping?.conversationId ?? null);
     this.renderList();
     byId("composer-text").focus();
     await this.follow(conversation);
@@ -420,10 +493,8 @@ export class Workspace {
    * conversation that is gone (deleted or expired), there is nothing left to act on. */
   renderTools(conversation) {
     const gone = Boolean(conversation.gone);
-    for (const id of ["notes", "outcome"]) {
-      const part = document.getElementById(id);
-      if (part) part.hidden = gone;
-    }
+    panelAvailable("notes", !gone);
+    panelAvailable("outcome", !gone);
     if (!gone) {
       this.dashboard.renderConversationTools(conversation.id);
       this.interpreters.render(conversation);
@@ -433,7 +504,7 @@ export class Workspace {
     for (const id of ["conversation-claim", "conversation-transfer", "conversation-close"]) {
       byId(id).hidden = true;
     }
-    byId("interpreter-panel").hidden = true;
+    panelAvailable("interpreter", false);
     byId("conversation-route").textContent = "";
   }
 
@@ -497,11 +568,9 @@ export class Workspace {
       problem.hidden = false;
       return;
     }
-    const unfilled = this.picker?.problemOf(text);
-    if (unfilled) {
-      problem.textContent = unfilled;
-      problem.hidden = false;
-      return; // a canned reply's {variable} still to fill in by hand
+    if (this.picker && !this.picker.readyToSend(text)) {
+      problem.hidden = true;
+      return; // a canned reply's {variable} still to fill in: said under the field
     }
     problem.hidden = true;
     problem.classList.replace("notice-warn", "notice-error");

@@ -94,3 +94,16 @@ export async function wrapTarget(device) {
   }
   return device.cert_kem_used ? null : device.cert.kem_pk;
 }
+
+/** Why wrapTarget found nowhere for `device`: "no_wrap_key" (it has not published one
+ * since its last was used; its browser publishes one at its next start) or
+ * "bad_wrap_key" (the one published does not verify under its certificate). */
+export function wrapTargetMissing(device) {
+  return device.next_wrap_key ? "bad_wrap_key" : "no_wrap_key";
+}
+
+/** Whether `device` can be given a new version now, as far as the server's word goes
+ * (wrapTarget checks the signature when it is done). */
+export function wrapTargetListed(device) {
+  return Boolean(device.next_wrap_key) || !device.cert_kem_used;
+}

@@ -1,29 +1,42 @@
 // The visitor's chat: wires the page (ui.js), its strings (i18n.js), what may be kept
-// on the phone (store.js) and the protocol session (chat/static/chat/protocol/visitor.js,
-// which does all the crypto).
+// on the phone (store.js), the status line (status.js) and the protocol session
+// (chat/static/chat/protocol/visitor.js, which does all the crypto).
 //
-// The composer is usable as soon as this module runs: what the visitor sends before
-// the session is connected (or while the network is gone) waits in the outbox and
-// leaves, in order, as soon as it can.
+// The page loads in two bundles (widget/bundle-src): this module and what it imports,
+// then the protocol and its crypto, imported from config.protocol_module once this one
+// runs. The composer is usable as soon as this module and the strings are in: what the
+// visitor sends before the session is connected (or while the network is gone) waits
+// in the outbox and leaves, in order, as soon as it can.
 
+import { Attention } from "./attention.js";
 import { HelplineNotice } from "./helpline.js";
-import { languageName, languageUse, t } from "./i18n.js";
+import { cataloguesAt, languageName, languageUse, t } from "./i18n.js";
 import { ChatUi } from "./ui.js";
 import { stateForget, stateLoad, stateSave, storageWipe } from "./store.js";
+import { statusLine } from "./status.js";
 import { parentChannel } from "./parent.js";
 import { returnCodeOffer, returnCodeWire } from "./return-code.js";
 import { linkOpenedTell } from "./link-opened.js";
+import { offlineForget } from "./pages/offline.js";
+import { pushLanguageTell, pushWire } from "./push.js";
 
 const config = JSON.parse(document.getElementById("widget-config").textContent);
+cataloguesAt(config.catalogues);
 const ui = new ChatUi(document);
+const attention = new Attention(document);
 const helpline = new HelplineNotice(ui.list, {
   timeZone: config.time_zone,
   announce: (text) => ui.announce(text),
+  added: () => ui.arrived(),
 });
 const parent = parentChannel(config);
 linkOpenedTell(config);
 
 const EXIT_ESCAPE_WINDOW_MS = 1500;
+// "Someone is writing": sent at most this often while the visitor types, and shown for
+// this long after the team's last one (docs/protocol.md §6.5).
+const TYPING_SEND_EVERY_MS = 3000;
+const TYPING_SHOWN_MS = 6000;
 const EXIT_WIPE_WAIT_MS = 1000;
 // Quick exit waits this long at most for the staff notice to leave (issue 7).
 const EXIT_TELL_WAIT_MS = 700;
@@ -38,6 +51,7 @@ const DELETE_STRINGS = {
 const app = {
   session: null,
   status: "idle",
+  delayed: false, // a send is being tried again (session.js onDelayed)
   remember: false,
   outbox: [], // [{key, text}] in the order typed
   flushing: false,
@@ -51,24 +65,42 @@ const app = {
   exiting: false,
   deleting: false, // issue 7: "delete now" under way
   gone: false, // issue 7: the conversation was just deleted; a new one is being set up
+  ended: false, // the conversation cannot go on (the team blocked it)
+  helplineStatus: null, // the last helpline.status
+  route: null, // the last conversation.route: {state, ahead}
+  lastFrom: null, // who wrote the newest message: "visitor", "staff" or null
+  lastOwnOrder: 0,
+  typing: null, // {sender, timer} while the team writes
+  typingSentAt: 0,
+  typingLater: null, // a "writing" to send when the interval is over
 };
 
 // --- start -------------------------------------------------------------------------
 
 const languageReady = languageUse(config.language).catch(() => null);
-const protocolReady = import("../chat/protocol/visitor.js");
+const protocolReady = import(config.protocol_module);
+// A failed import is told where the session starts; it is not an unhandled rejection.
+protocolReady.catch(() => null);
 
 ui.onSend(outboxAdd);
-ui.composerEnable();
-performance.mark("ready-to-type");
+ui.textarea.addEventListener("input", typingTell);
 
 exitWire();
 languageSwitchWire();
+menuWire();
 rememberWire();
+vibrateWire();
 receiptsWire();
 deleteWire();
+// Issue 24: "tell me on this phone when the team answers" (push.js).
+const push = pushWire(config, {
+  token: () => app.session?.token ?? null,
+  language: () => document.documentElement.lang || config.language,
+  announce: (text) => ui.announce(text),
+});
 returnCodeWire({
   session: () => app.session,
+  protocol: () => protocolReady,
   baseUrl,
   language: () => config.language,
   announce: (text) => ui.announce(text),
@@ -76,7 +108,11 @@ returnCodeWire({
   onReopen: sessionReopen,
 });
 
+// The composer waits for the strings: what it shows (a message's mark, the status) is
+// never a raw key.
 languageReady.then(() => {
+  ui.composerEnable();
+  document.getElementById("more").disabled = false;
   policyShow();
   statusShow("connecting");
   sessionBegin();
@@ -153,6 +189,11 @@ function sessionOptions() {
     onStatus: statusShow,
     onReceipt: receiptShow,
     onError: errorShow,
+    // A message the server could not store yet is sent again by itself: say so.
+    onDelayed: (count) => {
+      app.delayed = count > 0;
+      lineRefresh();
+    },
     // Open or closed, someone free or not: sent as soon as the socket connects, so a
     // visitor writing outside hours learns it before the first message.
     onHelplineStatus: helplineShow,
@@ -160,6 +201,14 @@ function sessionOptions() {
     onDeleted: (deleted) => conversationGone(deleted.reason),
     // Issue 6: "an interpreter (Bulgarian) joined / left", from the signed commits.
     onCommit: interpreterShow,
+    // Where the conversation stands with the team: waiting (and how many before),
+    // taken, closed by the team.
+    onRoute: routeShow,
+    onTyping: typingShow,
+    // A new conversation's proof of work, in a Web Worker as soon as the
+    // socket connects: solved while the visitor types, so the first send does not wait.
+    solvePow: (challenge) =>
+      protocolReady.then(({ powSolverInWorker }) => powSolverInWorker(config.pow_worker)(challenge)),
     // Called once the conversation exists (on the first send): saved only if the
     // visitor asked for it.
     persist: () => statePersist(),
@@ -216,10 +265,15 @@ async function outboxFlush() {
       }
       app.outbox.shift();
       app.shownOrders.add(order);
+      app.lastOwnOrder = Math.max(app.lastOwnOrder, order);
+      // "Sent" on the status line once the server has it, as the message's own mark.
+      if (order > app.lastStaffOrder) app.lastFrom = "visitor";
       ui.orderSet(item.key, order);
       ui.markSet(item.key, "sent");
       marksRefresh();
       deleteOffer();
+      push.offer();
+      lineRefresh();
     }
   } finally {
     app.flushing = false;
@@ -235,6 +289,8 @@ function messageShow(message) {
   if (mine) {
     if (message.contentType === "text") {
       ui.ownRestore(message.order, message.text ?? "", markFor(message.order));
+      app.lastOwnOrder = Math.max(app.lastOwnOrder, message.order);
+      if (message.order > app.lastStaffOrder) app.lastFrom = "visitor";
     }
   } else if (message.contentType === "event") {
     eventApply(message);
@@ -247,9 +303,13 @@ function messageShow(message) {
       unsupported: text === null,
     });
     app.lastStaffOrder = Math.max(app.lastStaffOrder, message.order);
+    if (message.order > app.lastOwnOrder) app.lastFrom = "staff";
+    if (app.typing?.sender === message.sender) typingEnd();
+    if (!app.resuming) attention.replied();
     if (document.visibilityState === "visible") readReceiptSend();
     else deliveredReceiptSend(message.order);
   }
+  lineRefresh();
 }
 
 function interpreterShow(commit) {
@@ -275,9 +335,72 @@ function eventApply(message) {
   }
   if (event?.kind === "profile" && typeof event.label === "string") {
     const label = event.label.trim().slice(0, 64);
-    if (label) ui.labelSet(message.sender, label);
+    // A role from the protocol's list is shown in the visitor's language (ui.js).
+    const role = typeof event.role === "string" && /^[a-z_]{1,32}$/.test(event.role) ? event.role : null;
+    if (label) ui.labelSet(message.sender, label, role);
   }
   // Other kinds are for other clients: ignored (docs/protocol.md §6.2).
+}
+
+// --- where things stand ---------------------------------------------------------------
+
+function routeShow(route) {
+  app.route = route;
+  lineRefresh();
+}
+
+/** The status line, again, from everything the page knows (status.js). */
+function lineRefresh() {
+  let connection = app.status === "idle" ? "connecting" : app.status;
+  if (connection !== "open" && connection !== "closed" && navigator.onLine === false) {
+    connection = "offline";
+  }
+  const line = statusLine({
+    connection,
+    ended: app.ended,
+    helpline: app.helplineStatus,
+    nextOpening: helpline.nextOpeningWhen(),
+    route: app.route,
+    lastFrom: app.lastFrom,
+    readByTeam: app.lastFrom === "visitor" && app.lastOwnOrder > 0 && app.read >= app.lastOwnOrder,
+    typing: app.typing ? ui.labelFor(app.typing.sender) : null,
+    delayed: app.delayed,
+  });
+  ui.statusShow(connection, line);
+}
+
+// --- someone is writing ---------------------------------------------------------------
+
+/** The visitor types: the team sees "the visitor is writing" (once the conversation
+ *  exists; never more often than every few seconds; content-free). */
+function typingTell() {
+  const session = app.session;
+  if (!session?.conversationId || app.status !== "open" || !ui.textarea.value.trim()) return;
+  const wait = app.typingSentAt + TYPING_SEND_EVERY_MS - Date.now();
+  if (wait > 0) {
+    // Typing on within the interval: told once it is over, if still typing then.
+    app.typingLater ??= setTimeout(() => {
+      app.typingLater = null;
+      typingTell();
+    }, wait);
+    return;
+  }
+  app.typingSentAt = Date.now();
+  Promise.resolve(session.sendTyping?.()).catch(() => {});
+}
+
+/** Someone on the team writes: said on the status line until their message comes, or
+ *  for a few seconds after their last "writing". */
+function typingShow({ sender }) {
+  clearTimeout(app.typing?.timer);
+  app.typing = { sender, timer: setTimeout(typingEnd, TYPING_SHOWN_MS) };
+  lineRefresh();
+}
+
+function typingEnd() {
+  clearTimeout(app.typing?.timer);
+  app.typing = null;
+  lineRefresh();
 }
 
 function receiptShow(receipt) {
@@ -288,6 +411,7 @@ function receiptShow(receipt) {
   marksRefresh();
   if (app.read > before.read) ui.announce(t("announce_read"));
   else if (app.delivered > before.delivered) ui.announce(t("announce_delivered"));
+  lineRefresh();
 }
 
 function markFor(order) {
@@ -323,17 +447,15 @@ function receiptsWire() {
 // --- status and errors -------------------------------------------------------------
 
 function helplineShow(status) {
+  app.helplineStatus = status;
   helpline.show(status);
-  ui.helplineClosedSet(helpline.closed);
+  lineRefresh();
 }
 
 function statusShow(status) {
   if (app.resuming && status === "closed") return; // a resume that failed: a new session follows
   app.status = status;
-  let shown = status;
-  if (status === "idle") shown = "connecting";
-  if (status !== "open" && status !== "closed" && navigator.onLine === false) shown = "offline";
-  ui.statusSet(shown);
+  lineRefresh();
   if (status === "open") {
     if (ui.problemKey === "error_unavailable") ui.problemShow(null);
     outboxFlush();
@@ -371,11 +493,49 @@ function errorShow(error, context = {}) {
     // The token of a conversation that expired or was deleted while the page was open.
     unauthorized: "error_closed",
     rate_limited: "error_rate_limited",
+    // Issue 15: the conversation wrote all it may today, or the helpline's storage is
+    // full; the server says when to try again (`retry_after_ms`), shown in hours.
+    quota_exceeded: "error_quota_exceeded",
   }[code];
   if (code === "conversation_closed" || code === "unauthorized") stateForget();
   if (ui.problemKey === "error_security") return; // nothing may hide this one
-  ui.problemShow(key ?? "error_generic");
-  if (code === "conversation_closed" || code === "unauthorized") statusShow("closed");
+  const hours = Math.max(1, Math.ceil((error?.frame?.retry_after_ms ?? 0) / 3_600_000));
+  ui.problemShow(key ?? "error_generic", code === "quota_exceeded" ? { hours } : {});
+  if (code === "conversation_closed" || code === "unauthorized") {
+    app.ended = true;
+    statusShow("closed");
+  }
+}
+
+// --- the Options panel -----------------------------------------------------------------
+
+/** One button opens the secondary actions (keep on this phone, vibrate, the return
+ *  code, delete): the footer stays one line and the composer. */
+function menuWire() {
+  const button = document.getElementById("more");
+  const panel = document.getElementById("more-panel");
+  button.addEventListener("click", () => {
+    const open = panel.hidden;
+    panel.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    if (open) panel.querySelector("input:not([disabled]), button:not([hidden])")?.focus();
+  });
+}
+
+/** Vibrate when a reply comes while the page is in the background: off unless chosen,
+ *  and forgotten with the page (attention.js). */
+function vibrateWire() {
+  const box = document.getElementById("vibrate");
+  if (!box) return;
+  document.getElementById("vibrate-label").dataset.i18n = "vibrate";
+  if (!("vibrate" in navigator)) {
+    document.getElementById("vibrate-area").hidden = true;
+    return;
+  }
+  box.addEventListener("change", () => {
+    attention.vibrate = box.checked;
+    if (box.checked) navigator.vibrate(60); // what it will feel like; a tap allows it
+  });
 }
 
 // --- staying signed in ---------------------------------------------------------------
@@ -423,7 +583,9 @@ function languageSwitchWire() {
     // Until the conversation is opened (first message), it opens in the new language.
     if (app.session && "language" in app.session) app.session.language = language;
     ui.retranslate();
+    pushLanguageTell(language).catch(() => null);
     helpline.render();
+    lineRefresh();
     // A reload keeps the choice; only this tab's history entry knows it.
     const url = new URL(location.href);
     url.searchParams.set("lang", language);
@@ -458,7 +620,9 @@ async function quickExit() {
   if (app.exiting) return;
   app.exiting = true;
   document.body.replaceChildren();
-  document.title = "";
+  attention.stop(); // no count in the title, no vibration, an empty title
+  clearTimeout(app.typing?.timer);
+  clearTimeout(app.typingLater);
   const session = app.session;
   app.session = null;
   app.outbox = [];
@@ -467,6 +631,7 @@ async function quickExit() {
     .catch(() => null);
   await Promise.race([told, sleep(EXIT_TELL_WAIT_MS)]);
   const wipe = Promise.allSettled([
+    push.forget(session?.token ?? null), // issue 24: no phone told of anything any more
     Promise.resolve().then(() => session?.stop()),
     storageWipe(),
   ]);
@@ -542,6 +707,8 @@ async function deleteNow() {
       return;
     }
   }
+  // Deleted means nothing of the helpline left on the phone: the pages' offline copy too.
+  await offlineForget();
   await conversationGone("visitor");
 }
 
@@ -550,6 +717,9 @@ async function deleteNow() {
 async function conversationGone(reason) {
   if (app.exiting || app.gone) return;
   app.gone = true;
+  // Issue 15: an empty conversation (nothing written, nothing received) is deleted by
+  // the server after some minutes; a fresh one takes its place without a word.
+  const empty = app.lastOwnOrder === 0 && app.shownOrders.size === 0 && !app.outbox.length;
   const old = app.session;
   app.session = null;
   try {
@@ -560,13 +730,24 @@ async function conversationGone(reason) {
   await stateForget().catch(() => null);
   app.outbox = [];
   app.shownOrders = new Set();
-  Object.assign(app, { delivered: 0, read: 0, lastStaffOrder: 0, readSent: 0 });
+  Object.assign(app, {
+    delivered: 0,
+    read: 0,
+    lastStaffOrder: 0,
+    readSent: 0,
+    lastOwnOrder: 0,
+    lastFrom: null,
+    route: null,
+  });
+  typingEnd();
   ui.conversationClear();
   ui.problemShow(null);
   deleteAreaReset();
   const notice = reason === "visitor" ? "deleted" : "deleted_expired";
-  ui.noticeAdd(notice);
-  ui.announce(t(notice));
+  if (reason === "visitor" || !empty) {
+    ui.noticeAdd(notice);
+    ui.announce(t(notice));
+  }
   const { VisitorSession } = await protocolReady;
   sessionFresh(VisitorSession);
   app.deleting = false;

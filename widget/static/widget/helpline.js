@@ -1,18 +1,23 @@
 // Whether someone is there to answer (the `helpline.status` frame, docs/protocol.md
 // §8.1), shown in the visitor's language: a discreet line when someone on shift is
 // available; when the helpline is closed, at once, when it opens again (in the
-// helpline's time zone) and the emergency numbers, tappable. The visitor can always
-// write: messages wait for the next shift.
+// helpline's time zone), the emergency numbers, tappable, and what cannot wait for the
+// next shift (a risk less than 48 hours ago). The visitor can always write: messages
+// wait for the next shift. The status line above the composer says "closed, we open
+// again on …" too, so it stays in view when the notice has scrolled away.
 //
 // It never says who is there, and nothing here reaches the server.
 
 import { languageCurrent, t } from "./i18n.js";
 
 // French emergency numbers (free, day and night). 114 takes text messages (SMS), for
-// deaf people or anyone who cannot speak; the others are calls.
+// deaf people or anyone who cannot speak; the others are calls. 15: medical emergencies
+// (SAMU); 115: emergency shelter.
 export const EMERGENCY_NUMBERS = [
   { number: "112", scheme: "tel" },
+  { number: "15", scheme: "tel" },
   { number: "17", scheme: "tel" },
+  { number: "115", scheme: "tel" },
   { number: "119", scheme: "tel" },
   { number: "3919", scheme: "tel" },
   { number: "114", scheme: "sms" },
@@ -48,14 +53,17 @@ export function openingFormat(seconds, language, timeZone = DEFAULT_TIME_ZONE) {
 
 export class HelplineNotice {
   /**
-   * @param {HTMLOListElement} list the messages list: "closed" goes first, above the
-   *   welcome; "someone is here" right after the welcome
-   * @param {{timeZone?: string, announce?: (text: string) => void}} options
+   * @param {HTMLOListElement} list the messages list: "closed" goes at its end when the
+   *   status comes (the newest thing on the screen), "someone is here" right after the
+   *   welcome
+   * @param {{timeZone?: string, announce?: (text: string) => void, added?: () => void}}
+   *   options `added` is called when the list got a new item (to keep it in view)
    */
-  constructor(list, { timeZone = DEFAULT_TIME_ZONE, announce = () => {} } = {}) {
+  constructor(list, { timeZone = DEFAULT_TIME_ZONE, announce = () => {}, added = () => {} } = {}) {
     this.list = list;
     this.timeZone = timeZone || DEFAULT_TIME_ZONE;
     this.announce = announce;
+    this.added = added;
     this.status = null;
     this.item = null;
   }
@@ -91,8 +99,13 @@ export class HelplineNotice {
   }
 
   nextOpeningText() {
-    const when = openingFormat(this.status.nextOpening, languageCurrent(), this.timeZone);
-    return t("status.next_opening", { when });
+    return t("status.next_opening", { when: this.nextOpeningWhen() });
+  }
+
+  /** "lundi 23 novembre à 14:00", or null when the next opening is not known. */
+  nextOpeningWhen() {
+    if (this.status?.nextOpening == null) return null;
+    return openingFormat(this.status.nextOpening, languageCurrent(), this.timeZone);
   }
 
   /** Draw (or redraw, after a language switch) what the current status says. */
@@ -118,8 +131,9 @@ export class HelplineNotice {
     if (this.item) {
       this.item.replaceWith(item);
     } else if (state === "closed") {
-      // First thing on the screen: when we open, and whom to call meanwhile.
-      this.list.prepend(item);
+      // The newest thing on the screen: when we open, and whom to call meanwhile.
+      this.list.append(item);
+      this.added();
     } else {
       const welcome = this.list.querySelector(".welcome");
       if (welcome) welcome.after(item);
@@ -136,7 +150,7 @@ export class HelplineNotice {
       head.append(" ", element("span", "helpline-next", this.nextOpeningText()));
     }
     body.append(head);
-    body.append(element("p", "helpline-write", t("status.write_anyway")));
+    // "You can still write" is on the status line, by the composer.
     body.append(element("p", "emergency-title", t("emergency.title")));
     const numbers = element("ul", "emergency");
     for (const { number, scheme } of EMERGENCY_NUMBERS) {
@@ -153,6 +167,8 @@ export class HelplineNotice {
       numbers.append(line);
     }
     body.append(numbers);
+    // Treatment after a risk (PEP) starts within 48 hours: it cannot wait for Monday.
+    body.append(element("p", "emergency-risk", t("emergency.risk")));
     return body;
   }
 }

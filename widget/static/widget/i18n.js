@@ -1,8 +1,8 @@
-// The widget's strings: one JSON catalogue per language in ./i18n/<lang>.json (the
-// page preloads the one it was rendered in). The server renders the first screen in the
-// visitor's language; this module takes over for everything the JS writes, and for the
-// language switch, which must not reload the page (that would lose a conversation held
-// only in memory).
+// The widget's strings: one JSON catalogue per language in ./i18n/<lang>.json, at the
+// URLs the page's configuration gives (hashed names: cached for good), the page's own
+// language preloaded. The server renders the first screen in the visitor's language;
+// this module takes over for everything the JS writes, and for the language switch,
+// which must not reload the page (that would lose a conversation held only in memory).
 //
 // Elements carry their key: data-i18n (text), data-i18n-placeholder,
 // data-i18n-aria-label; a JS-written string its values (data-i18n-values) and, for a
@@ -11,14 +11,17 @@
 
 const catalogues = new Map();
 let current = { language: "fr", strings: {} };
+let urls = {};
 
-function catalogueUrl(language) {
-  return new URL(`./i18n/${language}.json`, import.meta.url);
+/** Where each language's catalogue is: `{fr: "/static/widget/i18n/fr.<hash>.json", …}`. */
+export function cataloguesAt(catalogueUrls) {
+  urls = catalogueUrls;
 }
 
 export async function catalogueLoad(language) {
   if (!catalogues.has(language)) {
-    const response = await fetch(catalogueUrl(language), { credentials: "same-origin" });
+    if (!urls[language]) throw new Error(`no catalogue for ${language}`);
+    const response = await fetch(urls[language], { credentials: "same-origin" });
     if (!response.ok) throw new Error(`no catalogue for ${language}`);
     catalogues.set(language, await response.json());
   }

@@ -23,10 +23,8 @@ const STRINGS = {
 };
 const ERROR_KEYS = { unauthorized: "code_unknown", rate_limited: "code_wait" };
 
-const protocolModule = () => import("../chat/protocol/return-code.js");
-const cryptoModule = () => import("../chat/crypto/return-code.js");
-
-let page = null; // what app.js gives: {session, baseUrl, language, announce, problem, onReopen}
+let page = null; // what app.js gives: {session, protocol, baseUrl, language, announce,
+//                  problem, onReopen}; `protocol()` resolves to the protocol module
 let busy = false;
 
 function byId(id) {
@@ -71,10 +69,7 @@ async function codeMake(doneKey) {
   if (busy || !session?.conversationId) return;
   busy = true;
   try {
-    const [{ returnCodeMake }, { codeDisplay }] = await Promise.all([
-      protocolModule(),
-      cryptoModule(),
-    ]);
+    const { returnCodeMake, codeDisplay } = await page.protocol();
     panelShow(codeDisplay(await returnCodeMake(session)));
     page.announce(t(doneKey));
   } catch {
@@ -89,9 +84,6 @@ function panelShow(display) {
   byId("code-panel").hidden = false;
   byId("code-get").hidden = true;
   byId("code-title").focus();
-  // The messages lost the height the panel took: keep the latest ones in view.
-  const chat = byId("chat");
-  chat.scrollTop = chat.scrollHeight;
 }
 
 function panelClose({ focus = true } = {}) {
@@ -109,7 +101,7 @@ async function codeRevoke() {
   if (busy || !session?.conversationId) return;
   busy = true;
   try {
-    const { returnCodeRevoke } = await protocolModule();
+    const { returnCodeRevoke } = await page.protocol();
     await returnCodeRevoke(session);
     panelClose();
     page.announce(t("code_revoked"));
@@ -174,7 +166,7 @@ async function codeOpen() {
   busy = true;
   formProblem(null);
   try {
-    const { returnCodeOpen } = await protocolModule();
+    const { returnCodeOpen } = await page.protocol();
     const state = await returnCodeOpen({
       baseUrl: page.baseUrl(),
       code: input.value,

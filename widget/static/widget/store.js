@@ -9,6 +9,8 @@
 // an empty one behind, visible to anyone who inspects the browser, so the upgrade that
 // would create it is aborted (which deletes it again) unless we are saving.
 
+import { offlineForget } from "./pages/offline.js";
+
 const DB_NAME = "widget-state";
 const STORE = "state";
 const KEY = "session";
@@ -90,19 +92,17 @@ export async function stateForget() {
   });
 }
 
-/** Quick exit: everything this origin may have stored in this browser, gone. The
- *  /bye page's Clear-Site-Data does it again from the server side. */
+/** Quick exit: everything this origin may have stored in this browser, gone — the
+ *  offline copy of the pages and its service worker too. The /bye page's
+ *  Clear-Site-Data does it again from the server side. */
 export async function storageWipe() {
-  const steps = [stateForget()];
+  const steps = [stateForget(), offlineForget()];
   for (const storage of ["localStorage", "sessionStorage"]) {
     try {
       globalThis[storage]?.clear();
     } catch {
       // storage disabled: nothing was stored there either
     }
-  }
-  if ("caches" in globalThis) {
-    steps.push(caches.keys().then((names) => Promise.all(names.map((name) => caches.delete(name)))));
   }
   await Promise.allSettled(steps);
 }

@@ -1,13 +1,21 @@
 // The page: message list, delivery marks, status line, composer, announcements.
 // It knows nothing of the protocol; app.js tells it what happened. Every text is set
 // with textContent (never HTML), so a message cannot inject markup.
+//
+// The newest message stays in view whenever the layout changes — a message arrives, the
+// footer or its panel changes height, the keyboard opens (the viewport shrinks) —
+// unless the visitor scrolled up to read: then a pill says a message came and takes
+// them to it. Only the visitor's own scrolling unpins the list; moving it to the end
+// pins it again.
 
-import { t, valuesOf } from "./i18n.js";
+import { languageCurrent, t, valuesOf } from "./i18n.js";
 
 export const MAX_CHARACTERS = 8000;
 const COUNTER_FROM = 1000; // show "n characters left" from here on
 const COUNTER_WARN = 100;
 const MARK_RANK = { failed: 0, queued: 1, sending: 2, sent: 3, delivered: 4, read: 5 };
+// Within this many pixels of the end, the list counts as showing the newest message.
+const PIN_SLACK_PX = 24;
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -29,12 +37,109 @@ export class ChatUi {
     this.remember = root.getElementById("remember");
     this.language = root.getElementById("language");
     this.announcer = root.getElementById("announcer");
-    this.statusKey = "status_loading";
-    this.helplineClosed = false; // outside hours: "connected" says "you can still write"
     this.problemKey = null;
-    this.labels = new Map(); // sender id → the label their profile event gave
+    this.labels = new Map(); // sender id → {label, role} their profile event gave
     this.interpreters = new Set(); // sender ids the signed commits name as interpreters
     this.textarea.addEventListener("input", () => this.composerResize());
+    this.pill = root.getElementById("new-message");
+    this.pinned = true;
+    this.lastTop = 0;
+    this.unseen = 0;
+    this.statusLine = { key: "status_loading", values: {} };
+    this.pinWire();
+  }
+
+  // --- the newest message in view -----------------------------------------------------
+
+  pinWire() {
+    this.scroller.addEventListener("scroll", () => this.scrolled(), { passive: true });
+    if ("ResizeObserver" in globalThis) {
+      // The list grows (a message), the scroller shrinks (footer, panel, keyboard).
+      const observer = new ResizeObserver(() => this.layoutChanged());
+      observer.observe(this.scroller);
+      observer.observe(this.list);
+    }
+    const viewport = globalThis.visualViewport;
+    if (viewport) {
+      // A keyboard that covers the page without resizing it (iOS): the page takes the
+      // height left, unless the visitor zoomed in.
+      const fit = () => {
+        const root = document.documentElement;
+        if (Math.abs(viewport.scale - 1) < 0.01) {
+          root.style.setProperty("--viewport-height", `${Math.round(viewport.height)}px`);
+        } else {
+          root.style.removeProperty("--viewport-height");
+        }
+        this.layoutChanged();
+      };
+      viewport.addEventListener("resize", fit);
+      fit();
+    }
+    this.pill?.addEventListener("click", () => {
+      this.pinned = true;
+      this.scrollToEnd();
+      this.textarea.focus({ preventScroll: true });
+    });
+  }
+
+  atEnd() {
+    const box = this.scroller;
+    return box.scrollHeight - box.scrollTop - box.clientHeight <= PIN_SLACK_PX;
+  }
+
+  /** At the end: pinned. Moved up and not at the end: the visitor scrolled up to read.
+   *  Anything else (the page's own scrolling, the layout changing just after it, the
+   *  browser clamping the position) leaves it as it was. */
+  scrolled() {
+    const top = this.scroller.scrollTop;
+    if (this.atEnd()) {
+      this.pinned = true;
+      this.pillHide();
+    } else if (top < this.lastTop) {
+      this.pinned = false;
+    }
+    this.lastTop = top;
+  }
+
+  layoutChanged() {
+    if (this.pinned) this.scrollToEnd();
+  }
+
+  scrollToEnd() {
+    const box = this.scroller;
+    box.scrollTo({ top: box.scrollHeight, behavior: "instant" });
+    this.lastTop = box.scrollTop;
+    this.pillHide();
+  }
+
+  /** Something new at the end: in view if the list is pinned, else the pill says so. */
+  arrived({ mine = false, message = false } = {}) {
+    if (mine) this.pinned = true;
+    if (this.pinned) {
+      this.scrollToEnd();
+    } else if (message) {
+      this.unseen += 1;
+      this.pillShow();
+    }
+  }
+
+  pillShow() {
+    if (!this.pill) return;
+    this.pill.hidden = false;
+    this.pill.dataset.count = String(this.unseen);
+    this.pillText();
+  }
+
+  pillText() {
+    if (!this.pill || this.pill.hidden) return;
+    this.pill.querySelector(".new-message-text").textContent = t("new_message", {
+      count: this.unseen,
+    });
+  }
+
+  pillHide() {
+    this.unseen = 0;
+    if (this.pill) this.pill.hidden = true;
   }
 
   // --- composer ---------------------------------------------------------------------
@@ -93,13 +198,15 @@ export class ChatUi {
   ownAdd(key, text, mark) {
     const item = element("li", "message from-me");
     item.dataset.key = key;
-    item.append(element("p", "who visually-hidden", t("you")));
+    const who = element("p", "who visually-hidden", t("you"));
+    who.dataset.i18n = "you"; // in the page's language again after a switch
+    item.append(who);
     item.append(element("p", "text", text));
     const markLine = element("p", "mark");
     item.append(markLine);
     this.list.append(item);
     this.markSet(key, mark);
-    this.scrollToEnd(true);
+    this.arrived({ mine: true });
     return item;
   }
 
@@ -186,8 +293,9 @@ export class ChatUi {
     item.append(body);
     this.list.append(item);
     this.place(item);
-    this.scrollToEnd(false);
+    this.arrived({ message: true });
     this.announce(t("announce_message", { label: this.labelFor(sender), text: body.textContent }));
+    return item;
   }
 
   /** A line from the page itself (not a message); `afterIntro` puts it right after
@@ -202,7 +310,7 @@ export class ChatUi {
     const intro = this.list.querySelector("#exit-help");
     if (afterIntro && intro) intro.after(item);
     else this.list.append(item);
-    this.scrollToEnd(true);
+    this.arrived();
   }
 
   /** Issue 7, "delete now": everything of the deleted conversation leaves the page;
@@ -217,16 +325,23 @@ export class ChatUi {
     this.interpreters.clear();
   }
 
-  /** Who wrote: their profile label (or "the team"); an interpreter's role said first. */
+  /** Who wrote: their role in the visitor's language when their profile names one, else
+   *  their label as written (or "the team"); an interpreter's role said first. Labels are
+   *  written in French, so a French page shows them as written. */
   labelFor(sender) {
-    const label = this.labels.get(sender);
+    const profile = this.labels.get(sender);
+    let label = profile?.label;
+    if (profile?.role && languageCurrent() !== "fr") {
+      const role = t(`role.${profile.role}`);
+      if (role !== `role.${profile.role}`) label = role;
+    }
     if (!this.interpreters.has(sender)) return label ?? t("team");
     return label ? t("interpreter_named", { label }) : t("interpreter");
   }
 
-  /** A staff member's profile label: shown on their messages, past ones included. */
-  labelSet(sender, label) {
-    this.labels.set(sender, label);
+  /** A staff member's profile: shown on their messages, past ones included. */
+  labelSet(sender, label, role = null) {
+    this.labels.set(sender, { label, role });
     this.whoRefresh(sender);
   }
 
@@ -242,37 +357,23 @@ export class ChatUi {
     }
   }
 
-  scrollToEnd(always) {
-    const box = this.scroller;
-    const nearEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
-    if (always || nearEnd) box.scrollTop = box.scrollHeight;
-  }
-
   // --- status, problems, announcements ------------------------------------------------
 
-  statusSet(state) {
-    this.statusKey = `status_${state}`;
-    this.status.dataset.state = state;
-    this.status.textContent = t(this.statusLineKey());
+  /** The line above the composer: `connection` is the socket's state (data-state),
+   *  `line` what status.js says in words ({key, values, tone}). */
+  statusShow(connection, line) {
+    this.status.dataset.state = connection;
+    this.status.dataset.line = line.key;
+    this.status.dataset.tone = line.tone ?? "";
+    this.statusLine = line;
+    const text = t(line.key, line.values ?? {});
+    if (this.status.textContent !== text) this.status.textContent = text;
   }
 
-  /** Connected while the helpline is closed: the line by the composer says that writing
-   *  still works, not that the team will answer now. */
-  statusLineKey() {
-    return this.statusKey === "status_open" && this.helplineClosed
-      ? "status.write_anyway"
-      : this.statusKey;
-  }
-
-  helplineClosedSet(closed) {
-    this.helplineClosed = closed;
-    this.status.textContent = t(this.statusLineKey());
-  }
-
-  problemShow(key) {
+  problemShow(key, values = {}) {
     this.problemKey = key;
     this.problem.hidden = !key;
-    this.problem.textContent = key ? t(key) : "";
+    this.problem.textContent = key ? t(key, values) : "";
   }
 
   announce(text) {
@@ -285,12 +386,12 @@ export class ChatUi {
 
   /** After a language switch: every string the JS wrote, again. */
   retranslate() {
-    this.status.textContent = t(this.statusLineKey());
+    this.status.textContent = t(this.statusLine.key, this.statusLine.values ?? {});
+    this.pillText();
     if (this.problemKey) this.problem.textContent = t(this.problemKey);
     for (const mark of this.list.querySelectorAll(".mark[data-state]")) {
       mark.textContent = t(`mark_${mark.dataset.state}`);
     }
-    for (const who of this.list.querySelectorAll("li.from-me .who")) who.textContent = t("you");
     for (const who of this.list.querySelectorAll("p.who[data-sender]")) {
       who.textContent = this.labelFor(who.dataset.sender);
     }

@@ -98,6 +98,7 @@ function fieldsCheck(commit) {
     if (typeof member.label !== "string" || utf8Encode(member.label).length > 64) {
       throw new BadObject("member label over 64 bytes");
     }
+    if (member.label.includes("\u0000")) throw new BadObject("member label holds NUL (§2.1)");
   }
 }
 
@@ -115,6 +116,9 @@ export function commitMembersCheck(commit) {
   for (const member of commit.members) {
     if (member.kind === "team" && member.id !== String(commit.team_key_version)) {
       throw new BadObject("team member id must be the team key version");
+    }
+    if (member.kind === "team" && member.label !== "") {
+      throw new BadObject("team member must have the empty label (§5.3)");
     }
     if (member.kind === "visitor" && (member.id !== VISITOR || member.label)) {
       throw new BadObject("visitor member must be id 'visitor' without label");

@@ -63,8 +63,11 @@ export function utf8Encode(text) {
   return utf8.encode(text);
 }
 
-/** Length-prefixed UTF-8 string (`str()` in the spec). */
+/** Length-prefixed UTF-8 string (`str()` in the spec); never one holding NUL (§2.1). */
 export function lps(text) {
+  if (typeof text === "string" && text.includes("\u0000")) {
+    throw new BadObject("a str() field holds NUL");
+  }
   return lp(utf8Encode(text));
 }
 

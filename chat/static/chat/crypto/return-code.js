@@ -19,7 +19,10 @@ const KEY_LEN = 32;
 const NONCE_LEN = 12;
 const SEALED_MIN = NONCE_LEN + 16;
 const SEALED_MAX = 1024;
-const SEPARATORS = new Set([" ", "\t", "\n", "-", ".", ",", "_", "\u00a0", "\u3000"]);
+// CR too: a code pasted from a text with CRLF line ends is the same code.
+const SEPARATORS = new Set([" ", "\t", "\r", "\n", "-", ".", ",", "_", "\u00a0", "\u3000"]);
+// A random byte gives a digit when it is below 250 (= 25 × 10): uniform modulo 10.
+const USABLE_BYTE_BELOW = 250;
 const FULL_WIDTH_ZERO = 0xff10;
 const STATE_LABEL = "helpline/v1 return-code state";
 const DAMM = [
@@ -49,15 +52,28 @@ export function dammDigit(digits) {
   return String(interim);
 }
 
-/** A new code: 39 uniformly random digits (bytes ≥ 250 are drawn again) and its check. */
-export function codeGenerate() {
+/**
+ * The code these random bytes make (§10.1): the first 39 bytes below 250, each modulo
+ * 10, then the check digit. Throws RangeError when fewer than 39 are usable.
+ */
+export function codeFromRandom(random) {
   let digits = "";
-  while (digits.length < RANDOM_DIGITS) {
-    for (const byte of randomBytes(64)) {
-      if (byte < 250 && digits.length < RANDOM_DIGITS) digits += String(byte % 10);
-    }
+  for (const byte of random) {
+    if (byte < USABLE_BYTE_BELOW && digits.length < RANDOM_DIGITS) digits += String(byte % 10);
+  }
+  if (digits.length < RANDOM_DIGITS) {
+    throw new RangeError(`a code needs ${RANDOM_DIGITS} random bytes below ${USABLE_BYTE_BELOW}`);
   }
   return digits + dammDigit(digits);
+}
+
+/** A new code: 39 uniformly random digits (bytes ≥ 250 are skipped) and its check. */
+export function codeGenerate() {
+  let random = new Uint8Array(0);
+  while (random.filter((byte) => byte < USABLE_BYTE_BELOW).length < RANDOM_DIGITS) {
+    random = concat(random, randomBytes(64));
+  }
+  return codeFromRandom(random);
 }
 
 /** The 40 ASCII digits of a typed code; throws CodeInvalid on a typo. */

@@ -5,7 +5,8 @@
  *
  * One processor applies items in the server's `order` (docs/protocol.md §7): items that
  * come early wait in a buffer, a gap that lasts 500 ms asks for a `sync`, items already
- * applied are ignored. The server does not echo a sender's own envelopes to its socket,
+ * applied are ignored. A backlog comes a page at a time: a `sync.done` with `more` asks
+ * for the next page. The server does not echo a sender's own envelopes to its socket,
  * so the order in an `ack` counts as applied. A heartbeat `ping` every 15 s catches up
  * when `pong.last_orders` is ahead (a live item lost in fan-out) and finds dead sockets.
  * After a drop the session reconnects with jittered backoff, authenticates again (which
@@ -34,9 +35,12 @@ const TRANSIENT_CODES = new Set(["rate_limited", "internal"]);
 // Close codes of a socket the server will not take back: no session (4401), refused.
 // 4410: the conversation was deleted or expired (issue 7).
 // 4411: an interpreter's part in the conversation ended (issue 6).
+// Any other close is tried again with backoff: 4413 (the socket did not read what it
+// was sent: a link too slow for a while), 4429 (a flood), 4408, a network failure.
 const FATAL_CLOSE_CODES = new Set([4401, 4403, 4410, 4411]);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const TYPING_CONTENT = new TextEncoder().encode(JSON.stringify({ kind: "typing" }));
 
 /** Whether trying again later may succeed (a network failure, a slow or busy server). */
 export function isTransient(error) {
@@ -74,10 +78,34 @@ export class Session {
    * @param {(commit: object) => void} [options.onCommit] `{conversationId, order, epoch,
    *   reason, changes}` for every commit applied; `changes` lists the interpreters it
    *   added or removed (members.js)
+   * @param {(typing: object) => void} [options.onTyping] `{conversationId, sender}`: someone
+   *   else is writing (a `typing` frame that opened and verified, docs/protocol.md §6.5)
+   * @param {(count: number) => void} [options.onDelayed] how many sends are being tried
+   *   again (refused with `internal`, or waiting for a new connection); 0 once all went
    */
-  constructor({ baseUrl, onMessage, onStatus, onReceipt, onError, onDeleted, onCommit }) {
+  constructor({
+    baseUrl,
+    onMessage,
+    onStatus,
+    onReceipt,
+    onError,
+    onDeleted,
+    onCommit,
+    onTyping,
+    onDelayed,
+  }) {
     this.baseUrl = baseUrl;
-    this.callbacks = { onMessage, onStatus, onReceipt, onError, onDeleted, onCommit };
+    this.callbacks = {
+      onMessage,
+      onStatus,
+      onReceipt,
+      onError,
+      onDeleted,
+      onCommit,
+      onTyping,
+      onDelayed,
+    };
+    this.delayed = 0; // sends being tried again (requestReliably)
     this.conversations = new Map();
     this.inbox = new AsyncQueue();
     this.connection = null;
@@ -204,21 +232,47 @@ export class Session {
    * first one leaves an empty conversation that expires).
    */
   async requestReliably(frame) {
-    for (;;) {
-      const connection = await this.connectedAfter(null);
-      try {
-        return await connection.request(frame);
-      } catch (error) {
-        if (!isTransient(error)) throw error;
-        if (error instanceof ServerRefused && error.code === "rate_limited") {
-          // Slowed down: the same frame goes again on the same socket when allowed.
-          await sleep(error.frame.retry_after_ms || 100);
-          continue;
+    let delayed = false;
+    let delay = BACKOFF_FIRST_MS;
+    try {
+      for (;;) {
+        const connection = await this.connectedAfter(null);
+        try {
+          return await connection.request(frame);
+        } catch (error) {
+          if (!isTransient(error)) throw error;
+          if (error instanceof ServerRefused && error.code === "rate_limited") {
+            // Slowed down: the same frame goes again on the same socket when allowed.
+            await sleep(error.frame.retry_after_ms || 100);
+            continue;
+          }
+          if (!delayed) {
+            // The page says so: sending is delayed, and will be tried again by itself.
+            delayed = true;
+            this.delayedChange(+1);
+          }
+          if (error instanceof ServerRefused) {
+            // `internal`: the server stored nothing (its database is away) but the
+            // socket is fine: the same frame again on it — or on the next one, should
+            // it drop meanwhile — with jittered backoff. Waiting for a new connection
+            // instead left the send pending for as long as the socket stayed up.
+            await sleep(delay + Math.random() * delay);
+            delay = Math.min(delay * 2, BACKOFF_MAX_MS);
+            continue;
+          }
+          if (error instanceof RequestTimeout) connection.close(); // a link that hangs
+          await this.connectedAfter(connection);
         }
-        if (error instanceof RequestTimeout) connection.close(); // a link that hangs
-        await this.connectedAfter(connection);
       }
+    } finally {
+      if (delayed) this.delayedChange(-1);
     }
+  }
+
+  /** How many sends are being tried again; `onDelayed(count)` tells the page. */
+  delayedChange(step) {
+    this.delayed = Math.max(0, this.delayed + step);
+    this.call("onDelayed", this.delayed);
   }
 
   /**
@@ -252,6 +306,18 @@ export class Session {
     const ack = await this.requestReliably({ type: "envelope.send", envelope });
     this.inbox.put({ type: "own", conversation_id: envelope.conversation_id, order: ack.order });
     return ack.order;
+  }
+
+  /**
+   * "Someone is writing" (docs/protocol.md §6.5): `{"kind": "typing"}` sealed in the
+   * current epoch like any event, sent once, never stored, no answer. Best effort: not
+   * sent without a connection or an epoch to write in.
+   */
+  async typingSend(state) {
+    if (!this.up || state.currentEpoch < 0) return;
+    const connection = this.connection;
+    const envelope = await state.seal(TYPING_CONTENT, "event");
+    connection.send({ type: "typing", envelope });
   }
 
   /** Send a `delivered` or `read` receipt (no answer comes back; best effort). */
@@ -355,14 +421,30 @@ export class Session {
       case "staff.event":
         this.staffEvent(item);
         break;
+      case "news":
+        // Dashboard news, coalesced (issue 18): each item as if it had come alone.
+        for (const news of item.items) await this.handle(news);
+        break;
       case "helpline.status":
         this.helplineStatus(item);
+        break;
+      case "open.challenge":
+        this.openChallenge(item);
         break;
       case "conversation.deleted":
         this.conversationDeleted(item);
         break;
+      case "conversation.route":
+        this.conversationRoute(item);
+        break;
+      case "typing":
+        if (followed) await this.typingOpen(followed, item.envelope);
+        break;
       case "sync.done":
         if (followed && this.seesPart) await this.backlogDone(followed, item.last_order);
+        // A backlog comes a page at a time: the items before this frame are applied, so
+        // ask for the next page from where they ended.
+        if (followed && item.more) this.sync(item.conversation_id);
         break;
       case "error":
         this.report(new ServerRefused(item), {});
@@ -388,6 +470,28 @@ export class Session {
 
   /** Visitor sessions pass `helpline.status` on. */
   helplineStatus() {}
+
+  /** Visitor sessions keep the latest `open.challenge` (docs/protocol.md §8.3.1). */
+  openChallenge() {}
+
+  /** Visitor sessions pass `conversation.route` on. */
+  conversationRoute() {}
+
+  /** Someone else writes: told only if the envelope opens (their key, this epoch) and
+   * holds a typing event; anything else in a typing frame is dropped. */
+  async typingOpen(followed, envelope) {
+    const state = followed.state;
+    if (!state.secrets.has(envelope.epoch) || state.sentHere(envelope)) return;
+    try {
+      await this.certsEnsure(state, [envelope.sender]);
+      const message = await state.envelopeOpen(envelope, null);
+      if (message.event?.kind !== "typing" || message.mine) return;
+    } catch (error) {
+      if (isTransient(error)) throw error;
+      return; // not verified: not shown, and not worth a warning
+    }
+    this.call("onTyping", { conversationId: state.conversationId, sender: envelope.sender });
+  }
 
   async advance(followed) {
     for (;;) {

@@ -36,16 +36,18 @@ export function deviceKemPairs(device) {
   return [device.kemPair, ...(device.wrapKeys ?? [])].filter((pair) => pair);
 }
 
-/** Open a team wrap with whichever of the device's KEM keys it is sealed to. */
+/**
+ * Open a team wrap `{kem_pk, ct}` with the device's KEM key it names (protocol.md §4.4:
+ * the certificate's, or a wrap key the device published). Throws BadObject when the
+ * device no longer holds that key (retired with a destroyed version).
+ */
 export async function teamWrapOpenWith(device, wrap, announcement) {
+  const wanted = b64encode(wrap.kem_pk);
   for (const deviceKemPair of deviceKemPairs(device)) {
-    try {
-      return await teamWrapOpen(wrap, { deviceKemPair, deviceId: device.deviceId, announcement });
-    } catch {
-      // sealed to another of this device's keys
-    }
+    if (b64encode(await publicBytes(deviceKemPair)) !== wanted) continue;
+    return teamWrapOpen(wrap.ct, { deviceKemPair, deviceId: device.deviceId, announcement });
   }
-  throw new BadObject("no KEM key of this device opens the team wrap");
+  throw new BadObject("this device does not hold the KEM key of this team wrap");
 }
 
 export class StaffSession extends Session {
@@ -57,7 +59,9 @@ export class StaffSession extends Session {
    * @param {{deviceId: string, kemPair: CryptoKeyPair, sigPair: CryptoKeyPair}} options.device
    * @param {Uint8Array|null} [options.adminFingerprint] pin the admin key, when known
    * @param {string|null} [options.label] sent once per conversation, before this
-   *   device's first message, as a `profile` event (e.g. "Infirmière")
+   *   device's first message or typing event, as a `profile` event (e.g. "Infirmière")
+   * @param {string|null} [options.role] the label's role from the protocol's list (e.g.
+   *   "nurse"), sent in the profile so the visitor reads it in their language
    * @param {(activity: object) => void} [options.onActivity] `{conversationId,
    *   lastOrder, event}` for every conversation opened or written in
    * @param {(event: object) => void} [options.onStaffEvent] `{event, data}` of every
@@ -65,10 +69,18 @@ export class StaffSession extends Session {
    */
   constructor(options) {
     super(options);
-    const { device, adminFingerprint = null, label = null, onActivity, onStaffEvent } = options;
+    const {
+      device,
+      adminFingerprint = null,
+      label = null,
+      role = null,
+      onActivity,
+      onStaffEvent,
+    } = options;
     this.device = device;
     this.adminFingerprint = adminFingerprint;
     this.label = label;
+    this.role = role;
     this.callbacks.onActivity = onActivity;
     this.callbacks.onStaffEvent = onStaffEvent;
     this.adminPk = null;
@@ -321,11 +333,26 @@ export class StaffSession extends Session {
    * `profile` event when a label was given. Resolves to the text's order. */
   async sendText(conversationId, text) {
     const content = textContent(text);
-    if (this.label !== null && !this.profiled.has(conversationId)) {
-      this.profiled.add(conversationId);
-      await this.sendEvent(conversationId, { kind: "profile", label: this.label });
-    }
+    await this.profileShow(conversationId);
     return this.sendContent(conversationId, content, "text");
+  }
+
+  /** This device's `profile` event, once per conversation, when a label was given. */
+  async profileShow(conversationId) {
+    if (this.label === null || this.profiled.has(conversationId)) return;
+    this.profiled.add(conversationId);
+    const profile = { kind: "profile", label: this.label };
+    if (this.role !== null) profile.role = this.role;
+    await this.sendEvent(conversationId, profile);
+  }
+
+  /** "Someone is writing", to the others (docs/protocol.md §6.5). The profile goes
+   * first: the visitor's client then has this device's certificate to check it with. */
+  async sendTyping(conversationId) {
+    const followed = this.conversations.get(conversationId);
+    if (!followed || followed.state.currentEpoch < 0 || !this.up) return;
+    await this.profileShow(conversationId);
+    await this.typingSend(followed.state);
   }
 
   /** Tell the others a message (by order) reached this device. */

@@ -18,6 +18,8 @@ import {
   publicBytes,
   teamKeyVerify,
 } from "../crypto/index.js";
+import { powOf, powSolveHere } from "./open-pow.js";
+import { ServerRefused } from "./connection.js";
 import { Followed, Session } from "./session.js";
 import { ConversationState, textContent } from "./state.js";
 
@@ -38,6 +40,11 @@ export class VisitorSession extends Session {
    * @param {(status: object) => void} [options.onHelplineStatus] `{open, someoneHere,
    *   nextOpening}` (nextOpening: Unix seconds or null) right after connecting — before
    *   the visitor writes anything — and whenever it changes
+   * @param {(route: object) => void} [options.onRoute] `{state, ahead}` of a
+   *   `conversation.route` frame: where the conversation stands with the team
+   * @param {(challenge: object) => Promise<number>} [options.solvePow] solves an
+   *   `open.challenge` (docs/protocol.md §8.3.1); by default on this thread
+   *   (open-pow.js: `powSolverInWorker(url)` does it in a Web Worker)
    */
   constructor(options) {
     super(options);
@@ -47,6 +54,8 @@ export class VisitorSession extends Session {
       campaign = null,
       persist = null,
       onHelplineStatus,
+      onRoute,
+      solvePow = powSolveHere,
     } = options;
     if (!(adminFingerprint instanceof Uint8Array) || adminFingerprint.length !== 32) {
       throw new TypeError("adminFingerprint must be the pinned 32 bytes");
@@ -56,6 +65,7 @@ export class VisitorSession extends Session {
     this.campaign = campaign;
     this.callbacks.persist = persist;
     this.callbacks.onHelplineStatus = onHelplineStatus;
+    this.callbacks.onRoute = onRoute;
     this.helpline = null; // the last helpline.status, as given to onHelplineStatus
     this.partyKind = "visitor";
     this.kemPair = null;
@@ -63,6 +73,11 @@ export class VisitorSession extends Session {
     this.token = null;
     this.conversationId = null;
     this.opening = null;
+    this.solvePow = solvePow;
+    // The latest `open.challenge`, and the solving of it (started as it comes, so it is
+    // ready by the first send).
+    this.challenge = null;
+    this.solving = null;
   }
 
   /**
@@ -162,13 +177,44 @@ export class VisitorSession extends Session {
     return this.opening;
   }
 
+  /** A new `open.challenge` (after `hello`, or with a `pow_required`): solve it now. */
+  openChallenge(item) {
+    if (this.token !== null) return; // opened already
+    const solving = this.solvePow(item).then((number) => powOf(item, number));
+    solving.catch(() => null); // awaited by open(), which reports a failure
+    this.challenge = item;
+    this.solving = solving;
+    this.notify();
+  }
+
+  /** `conversation.open`, paid with the latest challenge solved; a refused one (expired,
+   * or used) comes with a fresh challenge, solved in turn. */
+  async openPaid(frame, tries = 3) {
+    let used = null;
+    for (;;) {
+      await this.until(() => this.challenge !== null && this.challenge !== used, {
+        timeoutMs: 30000,
+      });
+      used = this.challenge;
+      const pow = await this.solving;
+      try {
+        return await this.requestReliably({ ...frame, pow });
+      } catch (error) {
+        tries -= 1;
+        if (!(error instanceof ServerRefused && error.code === "pow_required") || tries === 0) {
+          throw error;
+        }
+      }
+    }
+  }
+
   async open() {
     if (this.token !== null) {
       await this.connectedAfter(null); // a stored conversation: resumed on connecting
       return;
     }
     const visitorKemPk = await publicBytes(this.kemPair);
-    const opened = await this.requestReliably({
+    const opened = await this.openPaid({
       type: "conversation.open",
       suite: SUITE_ID,
       language: this.language,
@@ -269,6 +315,21 @@ export class VisitorSession extends Session {
       nextOpening: Number.isSafeInteger(next) && next > 0 ? next : null,
     };
     this.call("onHelplineStatus", this.helpline);
+  }
+
+  conversationRoute(item) {
+    if (item.conversation_id !== this.conversationId) return;
+    const states = new Set(["waiting", "assigned", "closed"]);
+    if (!states.has(item.state)) return; // a state of a later protocol version
+    const ahead = Number.isSafeInteger(item.ahead) && item.ahead >= 0 ? item.ahead : null;
+    this.call("onRoute", { state: item.state, ahead });
+  }
+
+  /** "The visitor is writing", to the team (docs/protocol.md §6.5); nothing before the
+   * conversation exists. */
+  async sendTyping() {
+    const followed = this.conversations.get(this.conversationId);
+    if (followed) await this.typingSend(followed.state);
   }
 
   /** Tell the staff a message (by order) reached this phone. */

@@ -7,8 +7,8 @@
 
 import { BadObject, b64decode, b64encode } from "../crypto/index.js";
 
-/** Fields that hold base64 on the wire wherever they appear. `wrap` is bytes in a
- * `device.ready` team-key entry and an object `{key_id, ct}` in a `commit` frame. */
+/** Fields that hold base64 on the wire wherever they appear. (A `wrap` is an object:
+ * `{key_id, ct}` in a `commit` frame, `{kem_pk, ct}` in a team-key entry.) */
 const BINARY_FIELDS = new Set([
   "admin_pk",
   "ct",
@@ -27,7 +27,6 @@ const BINARY_FIELDS = new Set([
   "token",
   "visitor_kem_pk",
   "visitor_sig_pk",
-  "wrap",
 ]);
 
 /** A frame could not be read. */
