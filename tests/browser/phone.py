@@ -170,9 +170,12 @@ def keyboard_open(page: Any, height: int) -> None:
 
 def inside_viewport(page: Any, locator: Any) -> bool:
     """Whether the element is entirely visible: inside the viewport and not hidden by
-    the scrolling box it sits in."""
+    the scrolling box it sits in, as the next painted frame shows it (a change made just
+    before, such as the status line's new text, is laid out at once but the page's
+    resize observers answer it in the next frame)."""
     return locator.evaluate(
-        """(element) => {
+        """async (element) => {
+            await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
             const box = element.getBoundingClientRect();
             if (box.top < 0 || box.bottom > window.innerHeight) return false;
             for (let up = element.parentElement; up; up = up.parentElement) {
