@@ -314,11 +314,22 @@ def test_the_compose_env_example_sets_every_variable_compose_requires() -> None:
 
 def test_the_host_env_example_passes_check_deploy(tmp_path: Path) -> None:
     env = env_file("helpline.env.example")
-    assert set(env) >= {"SECRET_KEY_FILE", "RETURN_CODE_PEPPER_FILE", "PRODUCTION"}
-    # The same, but for the secret files' place, and a database and Redis of this machine.
-    for name in ("SECRET_KEY_FILE", "RETURN_CODE_PEPPER_FILE"):
+    assert set(env) >= {
+        "SECRET_KEY_FILE",
+        "RETURN_CODE_PEPPER_FILE",
+        "PUSH_VAPID_PRIVATE_KEY_FILE",
+        "PRODUCTION",
+    }
+    # The same, but for the secret files' place, and a database and Redis of this machine;
+    # each secret made as docs/install.md makes it (the VAPID key: 32 random bytes).
+    sizes = {
+        "SECRET_KEY_FILE": 50,
+        "RETURN_CODE_PEPPER_FILE": 32,
+        "PUSH_VAPID_PRIVATE_KEY_FILE": 32,
+    }
+    for name, size in sizes.items():
         secret = tmp_path / name.lower()
-        secret.write_text(secrets.token_urlsafe(50) + "\n")
+        secret.write_text(secrets.token_urlsafe(size) + "\n")
         env[name] = str(secret)
     env["DATABASE_URL"] = "postgres://helpline@127.0.0.1:5432/helpline"
     # The example's date is an example: security.txt must expire within the coming year.
@@ -334,3 +345,27 @@ def test_the_host_env_example_passes_check_deploy(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "System check identified no issues" in done.stdout
+
+
+def test_every_secret_file_the_settings_name_is_one_install_md_makes(
+    compose: dict[str, Any],
+) -> None:
+    """A `*_FILE` setting whose file the install steps never make stops the service at
+    start (or, for the VAPID key, leaves push off without a word)."""
+    install = (BASE_DIR / "docs" / "install.md").read_text()
+    made_compose = set(re.findall(r"> secrets/(\w+)", install))
+    made_host = set(re.findall(r"> /etc/helpline/secrets/(\w+)", install))
+    environment = compose["x-app"]["environment"]
+    named = {
+        value.removeprefix("/run/secrets/")
+        for key, value in environment.items()
+        if key.endswith("_FILE")
+    }
+    assert named | {"db_password"} == made_compose == set(compose["secrets"])
+    host_named = {
+        value.removeprefix("/etc/helpline/secrets/")
+        for key, value in env_file("helpline.env.example").items()
+        if key.endswith("_FILE")
+    }
+    assert host_named == made_host
+    assert "vapid_private_key" in named & host_named
