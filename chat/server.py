@@ -14,11 +14,13 @@ times a second) grew a worker by a gigabyte in seconds, and the memory stayed. H
   ``Disconnected`` for it, which reached the consumer as an error with a traceback: a
   client that floods then closes made the worker log ERROR lines), and so is one to a
   connection whose file descriptor uvloop has closed already (its ``RuntimeError``);
-- a socket answers the server's pings (Daphne's ``ping_interval``) with a pong within
-  ``ping_timeout``, or is dropped, whatever else it sends: Autobahn by default takes any
-  incoming frame for a pong (``autoPingRestartOnAnyTraffic``), so a client that stopped
-  reading but kept sending pings of its own was never cut (240 s, its worker's memory
-  growing, until the send bound above happened to trip);
+- a socket is pinged every ``ping_interval`` and answers with a pong within
+  ``ping_timeout``, or is dropped, whatever else it sends. Daphne pings a socket only
+  after ``ping_interval`` without an incoming message, and Autobahn by default takes
+  any incoming data frame for a pong (``autoPingRestartOnAnyTraffic``): a client that
+  stopped reading but kept sending the protocol's ``ping`` frames was never pinged, so
+  never cut (240 s, its worker's memory growing, until the send bound above happened to
+  trip). Here an incoming message leaves Daphne's ping schedule as it was;
 - each websocket scope carries ``extensions["helpline.send_queue"]``, a function giving the
   bytes now waiting for that socket, so the consumer can wait for a client to take one
   page of a backlog before reading the next (chat/consumers/base.py).
@@ -50,6 +52,20 @@ def send_queue(protocol: WebSocketProtocol) -> Callable[[], int]:
     return lambda: transport_queued(protocol.transport)
 
 
+def pings_kept(protocol: WebSocketProtocol) -> Callable[[bytes, bool], None]:
+    """The socket's ``onMessage``, but leaving ``last_ping`` (when Daphne last pinged it)
+    as it was: Daphne's own sets it to now, so a client that never stops sending is never
+    pinged, and never has to prove with a pong that it reads."""
+    message = protocol.onMessage
+
+    def on_message(payload: bytes, is_binary: bool) -> None:
+        pinged = protocol.last_ping
+        message(payload, is_binary)
+        protocol.last_ping = pinged
+
+    return on_message
+
+
 class HelplineServer(Server):
     """Daphne's server with a bound on the bytes queued for each websocket."""
 
@@ -62,6 +78,7 @@ class HelplineServer(Server):
             scope.setdefault("extensions", {})[SEND_QUEUE_EXTENSION] = send_queue(protocol)
             # Only a pong proves the client reads (see the module).
             protocol.autoPingRestartOnAnyTraffic = False
+            protocol.onMessage = pings_kept(protocol)
         return super().create_application(protocol, scope)
 
     async def handle_reply(self, protocol, message) -> None:

@@ -454,6 +454,11 @@ CHAT_SEND_STALL_SECONDS = env_int("CHAT_SEND_STALL_SECONDS", 30, minimum=1)
 # ciphertext (base64): the queue must hold three pages, or slow readers would be cut.
 if CHAT_SYNC_PAGE_BYTES * 3 > CHAT_SEND_QUEUE_BYTES:
     raise ImproperlyConfigured("CHAT_SEND_QUEUE_BYTES must hold three CHAT_SYNC_PAGE_BYTES pages")
+# The server pings every socket this often and drops one whose pong has not come this
+# long after (a phone that lost signal; a client that stopped reading, whatever else it
+# sends: chat/server.py).
+CHAT_PING_INTERVAL_SECONDS = env_int("CHAT_PING_INTERVAL_SECONDS", 20, minimum=1)
+CHAT_PING_TIMEOUT_SECONDS = env_int("CHAT_PING_TIMEOUT_SECONDS", 30, minimum=1)
 # Live sockets of one conversation (visitor) or one device (staff, interpreter) in one
 # process; one more is refused `rate_limited` until one closes.
 CHAT_SOCKETS_PER_TOKEN = env_int("CHAT_SOCKETS_PER_TOKEN", 8, minimum=1)

@@ -4,6 +4,8 @@ and a send to a closing socket is dropped without an error."""
 
 from __future__ import annotations
 
+import queue
+
 from daphne.ws_protocol import WebSocketProtocol
 
 from chat.protocol.close_codes import CloseCode
@@ -85,3 +87,23 @@ def test_only_a_pong_proves_a_socket_reads_whatever_else_it_sends(monkeypatch):
     socket.autoPingRestartOnAnyTraffic = True  # Autobahn's factory default, copied on connect
     server(socket).create_application(socket, {"type": "websocket"})
     assert socket.autoPingRestartOnAnyTraffic is False
+
+
+def test_a_message_does_not_put_off_the_next_ping(monkeypatch):
+    """Daphne pings a socket `ping_interval` after it last pinged it *or received a
+    message*: a client sending all the time was never pinged. A message now leaves the
+    ping schedule as it was, and is still handed on."""
+    from daphne.server import Server
+
+    monkeypatch.setattr(Server, "create_application", lambda self, protocol, scope: None)
+    socket = Socket()
+    # What Daphne's own onMessage uses: its queue to the application.
+    socket.muted, socket.client_addr, socket.application_queue = False, None, queue.Queue()
+    socket.last_ping = 100.0
+    server(socket).create_application(socket, {"type": "websocket"})
+    socket.onMessage(b'{"type":"ping"}', False)
+    assert socket.application_queue.get_nowait() == {
+        "type": "websocket.receive",
+        "text": '{"type":"ping"}',
+    }
+    assert socket.last_ping == 100.0

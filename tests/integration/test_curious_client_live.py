@@ -429,6 +429,62 @@ def shell(stack: LiveStack, code: str) -> str:
     return stack.manage("shell", "--no-imports", "-c", code).stdout
 
 
+# -- 1b. a socket that stops reading but sends pings of its own -------------------------
+
+# The server's pings, short here so the test is: production pings every 20 s and waits
+# 30 s for the pong (config/settings.py).
+PING_ENV = {"CHAT_PING_INTERVAL_SECONDS": "1", "CHAT_PING_TIMEOUT_SECONDS": "2"}
+PINGING_SECONDS = 15  # the stalled socket's pings go on at most this long
+PING_EVERY_SECONDS = 0.2
+
+
+@pytest.fixture(scope="module")
+def quick_ping_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    live = LiveStack(
+        tmp_path_factory.mktemp("pings"), servers=1, extra_env={**STACK_ENV, **PING_ENV}
+    )
+    live.up()
+    try:
+        yield live
+    finally:
+        live.close()
+
+
+async def test_a_socket_that_stops_reading_is_dropped_whatever_it_sends(quick_ping_stack):
+    """A client stops reading but keeps sending the protocol's `ping` frames: Autobahn
+    took any incoming data frame for the pong of its websocket ping, so such a socket was
+    never dropped (240 s, its worker's memory growing). Only a pong counts now: it is
+    dropped at the server's ping timeout, while a socket beside it that reads stays
+    open."""
+    stack = quick_ping_stack
+    url = stack.urls[0]
+    visitor = await visitor_opened(stack, bytes.fromhex(stack.demo["fingerprint"]), url)
+    resume = {"type": "conversation.resume", "token": b64(visitor.token), "after": 1}
+    stalled, reading = await Peer.open(url), await Peer.open(url)
+    for peer in (stalled, reading):
+        assert (await peer.request(resume))["type"] == "conversation.resumed"
+    stalled.socket.transport.pause_reading()  # the server's pings are never answered
+    started, pings = time.monotonic(), 0
+    while time.monotonic() - started < PINGING_SECONDS:
+        try:
+            # The protocol's heartbeat, a text frame: any data frame used to count as
+            # the pong of the server's websocket ping.
+            await send_json(stalled.socket, {"type": "ping"})
+        except ConnectionClosed:
+            break
+        pings += 1
+        await asyncio.sleep(PING_EVERY_SECONDS)
+    dropped_after = time.monotonic() - started
+    print(
+        f"\na socket that stopped reading sent {pings} ping frames; "
+        f"dropped after {dropped_after:.1f} s"
+    )
+    assert dropped_after < PINGING_SECONDS, "the socket that stopped reading was never dropped"
+    assert reading.closed_at is None
+    assert (await reading.request({"type": "ping"}))["type"] == "pong"
+    await asyncio.gather(stalled.close(), reading.close())
+
+
 # -- 4. a revocation lost while Redis is down ------------------------------------------
 
 REVOKE = """

@@ -92,9 +92,10 @@ class Command(BaseCommand):
             # (CVE-2026-44545).
             websocket_max_message_size=max_frame,
             websocket_max_frame_size=max_frame,
-            # Keepalive pings find sockets that a phone dropped when it lost signal.
-            ping_interval=20,
-            ping_timeout=30,
+            # Keepalive pings find sockets that a phone dropped when it lost signal, and
+            # those whose client stopped reading (chat/server.py).
+            ping_interval=settings.CHAT_PING_INTERVAL_SECONDS,
+            ping_timeout=settings.CHAT_PING_TIMEOUT_SECONDS,
             websocket_timeout=86400,
             application_close_timeout=10,
             verbosity=0,
