@@ -515,13 +515,13 @@ CHAT_EPOCH_GRACE_SECONDS = env_int("CHAT_EPOCH_GRACE_SECONDS", 60, minimum=0)
 CHAT_CAMPAIGN_VALIDATOR = env_str("CHAT_CAMPAIGN_VALIDATOR", "ops.campaigns.campaign_code_known")
 # The other ways chat calls ops (chat/hooks.py; the table is in ops/README.md). Empty:
 # chat runs alone, with no routing, no presence and no `helpline.status`.
-CHAT_CONVERSATION_OPENED_HOOK = "ops.routing.conversation_opened"
-CHAT_VISITOR_WROTE_HOOK = "ops.routing.visitor_wrote"
+CHAT_CONVERSATION_OPENED_HOOK = "ops.routing.services.conversation_opened"
+CHAT_VISITOR_WROTE_HOOK = "ops.routing.services.visitor_wrote"
 # Issue 24: staff (or an interpreter) wrote a text message: a visitor who asked is told.
 CHAT_TEAM_WROTE_HOOK = "ops.push.services.team_wrote"
-CHAT_STATUS_PROVIDER = "ops.availability.helpline_status"
-CHAT_ROUTE_STATUS_PROVIDER = "ops.visitor_route.visitor_route_status"
-CHAT_STAFF_PRESENCE_HOOK = "ops.presence.staff_socket"
+CHAT_STATUS_PROVIDER = "ops.routing.availability.helpline_status"
+CHAT_ROUTE_STATUS_PROVIDER = "ops.routing.visitor_route.visitor_route_status"
+CHAT_STAFF_PRESENCE_HOOK = "ops.routing.presence.staff_socket"
 # Issue 10: a staff socket's session must be fully signed in (both factors) and on
 # record; the device it proves is bound to it (chat/consumers/staff_session.py).
 CHAT_STAFF_SESSION_CHECK = "ops.auth.sessions.staff_socket_session_valid"

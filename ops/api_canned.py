@@ -31,7 +31,7 @@ from ops.canned.errors import CannedInvalid, LibraryImportRefused
 from ops.canned.models import CannedReply, CannedVariable
 from ops.canned.rules import ReplyData, TextData
 from ops.models import StaffProfile
-from ops.staff_events import unix
+from ops.routing.events import unix
 
 UNSET: Any = msgspec.UNSET
 # Generous limits against absurd bodies; the rules (ops/canned/rules.py) say the rest,

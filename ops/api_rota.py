@@ -19,7 +19,7 @@ from chat.events import events_publish_on_commit
 from ops import clock, rota, rota_edits, selectors, services
 from ops.api import Body, api_methods, api_view, body_parse
 from ops.models import Closure, Shift, Slot, StaffProfile
-from ops.staff_events import member_json
+from ops.routing.events import member_json
 
 WallTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]

@@ -18,7 +18,7 @@ them there on purpose). Overlapping instances are all open.
 **A shift nobody is on** is listed by ``shifts_open`` (the dashboard shows it, so the
 coordinator sees the hole) but it opens nothing for visitors: ``next_opening`` and
 ``staff_on_shift`` only count instances with at least one staff member, and
-ops/availability.py tells a visitor "open" only when such an instance is open. A visitor
+ops/routing/availability.py tells a visitor "open" only when such an instance is open. A visitor
 is never told someone is there when the rota has no one.
 """
 

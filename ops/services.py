@@ -23,7 +23,7 @@ from chat.services.team_keys import (
     team_key_schedule_due_claim,
     team_key_wrap_add,
 )
-from ops import selectors, staff_events
+from ops import selectors
 from ops.errors import (
     AdminKeyExists,
     NotFound,
@@ -31,6 +31,7 @@ from ops.errors import (
     TooManyPendingDevices,
 )
 from ops.models import DEFAULT_PUBLIC_LABEL, StaffProfile
+from ops.routing import events as staff_events
 
 # A browser registers one device; a few more cover cleared storage and a new laptop. More
 # than this waiting at once is a script, or clutter on the coordinator's page.

@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.urls import path
 from django.views.i18n import set_language
 
-from ops import api, api_canned, api_rota, api_routing, audit_page, campaign_pages, views
+from ops import api, api_canned, api_rota, audit_page, campaign_pages, views
 from ops.auth import views as auth_views
 from ops.canned import views as canned_views
 from ops.interpreting import api as api_interpreting
 from ops.push import api as push_api
 from ops.push import views as push_views
 from ops.report import views as report_views
+from ops.routing import api as api_routing
 from ops.selfhelp import views as selfhelp_views
 
 app_name = "ops"
@@ -100,7 +101,7 @@ urlpatterns = [
         api.team_key_wrap_add,
         name="api-team-key-wraps",
     ),
-    # The shift dashboard (ops/api_routing.py).
+    # The shift dashboard (ops/routing/api.py).
     path("staff/api/dashboard", api_routing.dashboard_view, name="api-dashboard"),
     path("staff/api/presence", api_routing.presence_view, name="api-presence"),
     path(

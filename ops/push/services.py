@@ -224,7 +224,7 @@ def subscriptions_of(user_ids: set[int], *, at: datetime) -> list[int]:
 
 
 def dashboard_connected(user_id: int, at: datetime) -> bool:
-    """Is a dashboard of theirs connected now (ops/presence.py's count)?"""
+    """Is a dashboard of theirs connected now (ops/routing/presence.py's count)?"""
     profile = StaffProfile.objects.filter(user_id=user_id).first()
     if profile is None or profile.last_seen_at is None:
         return False

@@ -9,7 +9,7 @@ at once on two servers, exactly one wins); capacity is checked under a lock on t
 claimer's StaffProfile row, so one person's two tabs cannot both take the last place.
 Lock order, everywhere: staff profile(s), then the route.
 
-Every function returns the events to publish after commit (ops/staff_events.py); the
+Every function returns the events to publish after commit (ops/routing/events.py); the
 hooks take chat's ``now`` and put it on the helpline's clock (ops/clock.py), the others
 take ``at``, already on it.
 """
@@ -30,7 +30,7 @@ from chat.errors import TeamKeyUnknown
 from chat.events import Event
 from chat.models import Conversation, TeamKey
 from chat.services.conversations import conversation_mark_closed
-from ops import clock, rota, selectors, staff_events
+from ops import clock, rota, selectors
 from ops.errors import (
     AlreadyClaimed,
     NotFound,
@@ -43,7 +43,8 @@ from ops.errors import (
 from ops.models import Campaign, Note, Presence, Route, StaffProfile
 from ops.push import services as push
 from ops.push.models import PushOutbox
-from ops.visitor_route import visitors_told
+from ops.routing import events as staff_events
+from ops.routing.visitor_route import visitors_told
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from django.conf import settings
 
 from chat.expiry import conversations_expire, expiry_preview
 from chat.models import Conversation
-from ops import routing
 from ops.models import Route
+from ops.routing import services as routing
 from tests.ops.conftest import AT
 
 pytestmark = pytest.mark.django_db

@@ -22,11 +22,12 @@ from chat.events import Event, conversation_group
 from chat.models import Conversation
 from chat.notices import notices_record
 from chat.services.return_codes import return_code_revoke
-from ops import rota, staff_events
+from ops import rota
 from ops.errors import NotFound, NotRoutable, NotYours
 from ops.models import Route, StaffProfile
 from ops.push.services import conversation_unsubscribe
-from ops.routing import profile_of
+from ops.routing import events as staff_events
+from ops.routing.services import profile_of
 
 BLOCKED_EVENT = "conversation.blocked"
 

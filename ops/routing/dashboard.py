@@ -1,5 +1,5 @@
 """What the shift dashboard loads (GET /staff/api/dashboard); reads only. The dashboard
-then keeps itself up to date from `staff.event` frames (ops/staff_events.py), whose data
+then keeps itself up to date from `staff.event` frames (ops/routing/events.py), whose data
 have the same shapes."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Max
 
 from chat.models import Device, Participant
-from ops import rota, routing
+from ops import rota
 from ops.models import Note, Route, StaffProfile
-from ops.staff_events import instances_json, member_json, route_json, unix
+from ops.routing import services as routing
+from ops.routing.events import instances_json, member_json, route_json, unix
 
 
 def dashboard_state(*, user: AbstractBaseUser, profile: StaffProfile, at: datetime) -> dict:

@@ -1,4 +1,4 @@
-"""Presence (ops/presence.py): chosen by the person, shown as chosen while a dashboard of
+"""Presence (ops/routing/presence.py): chosen by the person, shown as chosen while a dashboard of
 theirs is connected or for a grace minute after the last one closed, else away; every
 change announced once; visitors told when "someone is here" may have changed."""
 
@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from ops import presence, selectors
+from ops import selectors
 from ops.models import StaffProfile
+from ops.routing import presence
 from tests.ops.conftest import AT, events_named, member_make
 
 pytestmark = pytest.mark.django_db

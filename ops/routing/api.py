@@ -2,8 +2,8 @@
 what staff do with a conversation — claim, transfer, close, notes. Staff only:
 interpreters are refused (they are invited into one conversation, never routed to).
 
-Each view parses → checks permission (``api_view``) → calls a service in ops/routing.py
-or ops/presence.py, then publishes the events it returns once the transaction commits.
+Each view parses → checks permission (``api_view``) → calls a service in ops/routing/services.py
+or ops/routing/presence.py, then publishes the events it returns once the transaction commits.
 Times are on the helpline's clock (ops/clock.py).
 """
 
@@ -16,7 +16,7 @@ from django.http import HttpRequest, JsonResponse
 
 from chat.crypto.encoding import b64encode
 from chat.events import events_publish_on_commit
-from ops import clock, dashboard, presence, routing, selectors
+from ops import clock, selectors
 from ops.activity.models import ConversationOutcome, Outcome, Topic
 from ops.activity.services import conversation_outcome_set
 from ops.api import Body, api_methods, api_view, body_parse
@@ -28,7 +28,9 @@ from ops.models import (
     Route,
     StaffProfile,
 )
-from ops.staff_events import route_json, unix
+from ops.routing import dashboard, presence
+from ops.routing import services as routing
+from ops.routing.events import route_json, unix
 
 NoteCiphertext = Annotated[
     bytes,

@@ -1,4 +1,4 @@
-"""Routing (ops/routing.py): the queue, claims, capacity, auto-assign, transfers, closing,
+"""Routing (ops/routing/services.py): the queue, claims, capacity, auto-assign, transfers, closing,
 hand-over at a shift's end — and two claims at once, on PostgreSQL, exactly one wins."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from chat.errors import TeamKeyUnknown
-from ops import presence, routing
 from ops.campaigns import campaign_create
 from ops.errors import (
     AlreadyClaimed,
@@ -23,7 +22,9 @@ from ops.errors import (
     RouteStateConflict,
 )
 from ops.models import Note, Route
-from ops.routing import SealedNote
+from ops.routing import presence
+from ops.routing import services as routing
+from ops.routing.services import SealedNote
 from tests.ops.conftest import AT, events_named
 
 pytestmark = pytest.mark.django_db

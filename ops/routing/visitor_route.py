@@ -9,7 +9,7 @@ member's view of the queue puts their languages first; the count is the same for
 everyone, and it only ever says roughly how long to wait.
 
 Called by chat through settings.CHAT_ROUTE_STATUS_PROVIDER (a visitor resumes), and by
-routing after every change of a route's state (ops/routing.py), whose events carry it.
+routing after every change of a route's state (ops/routing/services.py), whose events carry it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a visitor is told (ops/availability.py): open or closed, someone here or not —
+"""What a visitor is told (ops/routing/availability.py): open or closed, someone here or not —
 never who —, and when the next shift opens. Never "someone is here" when nobody is."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ops import availability, clock, presence
+from ops import clock
+from ops.routing import availability, presence
 from tests.ops.conftest import AT, paris, slot_make
 
 pytestmark = pytest.mark.django_db

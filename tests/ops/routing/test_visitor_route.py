@@ -1,4 +1,4 @@
-"""What a visitor is told of where their conversation stands (ops/visitor_route.py): in the
+"""What a visitor is told of where their conversation stands (ops/routing/visitor_route.py): in the
 queue with how many before them, taken by someone, closed by the team — only to their
 own sockets, never who, nothing of the others but their number."""
 
@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from chat.events import visitor_group
-from ops import routing
-from ops.visitor_route import visitor_route_status
+from ops.routing import services as routing
+from ops.routing.visitor_route import visitor_route_status
 from tests.ops.conftest import AT
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
-from ops import abuse, clock
+from ops import clock
 from ops.api import api_view
-from ops.api_routing import done, route_answer
 from ops.models import StaffProfile
+from ops.routing import abuse
+from ops.routing.api import done, route_answer
 
 
 @api_view(method="POST", interpreters=False)

@@ -1,4 +1,4 @@
-"""Blocking a conversation (issue 10, ops/abuse.py): it ends for good, its token opens
+"""Blocking a conversation (issue 10, ops/routing/abuse.py): it ends for good, its token opens
 nothing any more, it is audited; interpreters and staff off shift cannot."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pytest
 from audit.models import Action, AuditEntry
 from chat.models import Conversation, ReturnCode
 from chat.services.return_codes import return_code_set
-from ops import abuse
 from ops.errors import NotYours
 from ops.models import Route
+from ops.routing import abuse
 from tests.ops.conftest import AT
 
 
