@@ -79,7 +79,7 @@ ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
         "device_not_certified",
         _("This device is not a certified staff device, or it was revoked."),
     ),
-    # Routing and the rota (ops/routing/api.py, ops/api_rota.py).
+    # Routing and the rota (ops/routing/api.py, ops/rota/api.py).
     errors.NotRoutable: (403, "forbidden", _("Your account takes no conversations.")),
     errors.NotOnShift: (
         403,

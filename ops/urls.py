@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.urls import path
 from django.views.i18n import set_language
 
-from ops import api, api_canned, api_rota, audit_page, campaign_pages, views
+from ops import api, api_canned, audit_page, campaign_pages, views
 from ops.auth import views as auth_views
 from ops.canned import views as canned_views
 from ops.interpreting import api as api_interpreting
 from ops.push import api as push_api
 from ops.push import views as push_views
 from ops.report import views as report_views
+from ops.rota import api as api_rota
 from ops.routing import api as api_routing
 from ops.selfhelp import views as selfhelp_views
 
@@ -159,7 +160,7 @@ urlpatterns = [
         api_interpreting.request_leave,
         name="api-interpreter-leave",
     ),
-    # The coordinator's rota (ops/api_rota.py).
+    # The coordinator's rota (ops/rota/api.py).
     path("staff/api/rota/slots", api_rota.slots, name="api-rota-slots"),
     path("staff/api/rota/slots/<int:entry_id>", api_rota.slot, name="api-rota-slot"),
     path("staff/api/rota/shifts", api_rota.shifts, name="api-rota-shifts"),

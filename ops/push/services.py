@@ -28,11 +28,12 @@ from django.db import transaction
 
 from chat.models import Conversation, Device
 from chat.services.conversations import token_hash
-from ops import rota, selectors
+from ops import selectors
 from ops.auth.models import StaffSession
 from ops.errors import NotFound, OpsError
 from ops.models import StaffProfile
 from ops.push.models import PushOutbox, StaffPushSubscription, VisitorPushSubscription
+from ops.rota import selectors as rota
 
 # One phone, one browser profile: a handful of subscriptions per conversation is plenty,
 # and bounds what an anonymous client can make us store and send (DESIGN §2.7).

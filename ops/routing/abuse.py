@@ -22,10 +22,10 @@ from chat.events import Event, conversation_group
 from chat.models import Conversation
 from chat.notices import notices_record
 from chat.services.return_codes import return_code_revoke
-from ops import rota
 from ops.errors import NotFound, NotRoutable, NotYours
 from ops.models import Route, StaffProfile
 from ops.push.services import conversation_unsubscribe
+from ops.rota import selectors as rota
 from ops.routing import events as staff_events
 from ops.routing.services import profile_of
 

@@ -11,8 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Max
 
 from chat.models import Device, Participant
-from ops import rota
 from ops.models import Note, Route, StaffProfile
+from ops.rota import selectors as rota
 from ops.routing import services as routing
 from ops.routing.events import instances_json, member_json, route_json, unix
 

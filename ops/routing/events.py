@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from chat.events import STAFF_GROUP, VISITORS_GROUP, Event, staff_user_group
-from ops import rota, selectors
+from ops import selectors
 from ops.models import Route, StaffProfile
+from ops.rota import selectors as rota
 from ops.routing import availability
 
 

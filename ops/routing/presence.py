@@ -17,9 +17,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from chat.events import Event
-from ops import clock, rota, selectors
+from ops import clock, selectors
 from ops.errors import NotRoutable
 from ops.models import Presence, StaffProfile
+from ops.rota import selectors as rota
 from ops.routing import events as staff_events
 
 CONNECTED = "connected"

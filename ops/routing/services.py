@@ -30,7 +30,7 @@ from chat.errors import TeamKeyUnknown
 from chat.events import Event
 from chat.models import Conversation, TeamKey
 from chat.services.conversations import conversation_mark_closed
-from ops import clock, rota, selectors
+from ops import clock, selectors
 from ops.errors import (
     AlreadyClaimed,
     NotFound,
@@ -43,6 +43,7 @@ from ops.errors import (
 from ops.models import Campaign, Note, Presence, Route, StaffProfile
 from ops.push import services as push
 from ops.push.models import PushOutbox
+from ops.rota import selectors as rota
 from ops.routing import events as staff_events
 from ops.routing.visitor_route import visitors_told
 

@@ -1,4 +1,4 @@
-"""The dashboard and rota API (ops/routing/api.py, ops/api_rota.py), from every side:
+"""The dashboard and rota API (ops/routing/api.py, ops/rota/api.py), from every side:
 anonymous, an account that is not staff, an interpreter, staff on and off shift, staff
 at the coordinator's endpoints, missing CSRF tokens — and what each endpoint answers."""
 

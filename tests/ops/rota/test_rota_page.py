@@ -1,5 +1,6 @@
 """The coordinator's rota page (/staff/rota/): who gets it, what it carries. The page is
-a shell; the rota itself comes from the rota API (tested in tests/ops/ beside it)."""
+a shell; the rota itself comes from the rota API (tested in
+tests/ops/routing/test_api_dashboard.py)."""
 
 from __future__ import annotations
 

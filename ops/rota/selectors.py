@@ -1,5 +1,5 @@
 """The rota in time: which shifts are open at an instant, when the next one opens, who is
-on shift. Reads only; the coordinator's edits are in ops/rota_edits.py.
+on shift. Reads only; the coordinator's edits are in ops/rota/services.py.
 
 A **shift instance** is a weekly slot or a one-off shift on one date, with concrete
 start and end instants. Slots and shifts hold wall-clock times in the helpline's zone

@@ -1,4 +1,4 @@
-"""The rota in time (ops/rota.py), with a frozen clock: every instant is given
+"""The rota in time (ops/rota/selectors.py), with a frozen clock: every instant is given
 explicitly. Slot boundaries to the second, closures and public holidays, the Europe/Paris
 DST changes of 2026, night shifts, overlapping shifts, a shift with no one on it."""
 
@@ -9,9 +9,10 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 
-from ops import rota, rota_edits
 from ops.errors import RotaInvalid
 from ops.models import Closure, Slot
+from ops.rota import selectors as rota
+from ops.rota import services as rota_edits
 from tests.ops.conftest import AT, paris, shift_make, slot_make
 
 pytestmark = pytest.mark.django_db

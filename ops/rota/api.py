@@ -16,9 +16,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from chat.events import events_publish_on_commit
-from ops import clock, rota, rota_edits, selectors, services
+from ops import clock, selectors, services
 from ops.api import Body, api_methods, api_view, body_parse
 from ops.models import Closure, Shift, Slot, StaffProfile
+from ops.rota import selectors as rota
+from ops.rota import services as rota_edits
 from ops.routing.events import member_json
 
 WallTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
