@@ -512,7 +512,9 @@ if CHAT_TEAM_KEY_ROTATION_DAYS > CHAT_IDLE_EXPIRY_DAYS:
 CHAT_EPOCH_GRACE_SECONDS = env_int("CHAT_EPOCH_GRACE_SECONDS", 60, minimum=0)
 # Dotted path of `f(code: str) -> bool`: `chat` asks `ops` through it whether a campaign
 # code exists, without importing `ops` (DESIGN §3: dependencies point one way).
-CHAT_CAMPAIGN_VALIDATOR = env_str("CHAT_CAMPAIGN_VALIDATOR", "ops.campaigns.campaign_code_known")
+CHAT_CAMPAIGN_VALIDATOR = env_str(
+    "CHAT_CAMPAIGN_VALIDATOR", "ops.campaigns.services.campaign_code_known"
+)
 # The other ways chat calls ops (chat/hooks.py; the table is in ops/README.md). Empty:
 # chat runs alone, with no routing, no presence and no `helpline.status`.
 CHAT_CONVERSATION_OPENED_HOOK = "ops.routing.services.conversation_opened"
@@ -541,13 +543,13 @@ CHAT_INTERPRETER_ADMITTED_UNTIL_HOOK = "ops.interpreting.services.interpreter_ad
 # staff side adds it to the anonymous daily counts and tells the dashboards.
 CHAT_CONVERSATIONS_DELETING_HOOK = "ops.activity.counts.conversations_deleting"
 # Issue 8: the chat page's script (POST /c/<code>/opened) tells the staff side a known
-# campaign's link was opened (a counter per campaign and day, ops/campaigns.py); empty:
+# campaign's link was opened (a counter per campaign and day, ops/campaigns/services.py); empty:
 # nothing is counted.
-WIDGET_LINK_OPENED_HOOK = "ops.campaigns.campaign_link_opened"
+WIDGET_LINK_OPENED_HOOK = "ops.campaigns.services.campaign_link_opened"
 # The funnel's "conversation went on": at least this many text messages, both sides.
 HELPLINE_LONG_CONVERSATION = env_int("HELPLINE_LONG_CONVERSATION", 10, minimum=2)
 # Issue 8: the most opens of one campaign's link counted on one day, across every
-# process (ops/campaigns.py): forged opens can skew the funnel by this much at most.
+# process (ops/campaigns/services.py): forged opens can skew the funnel by this much at most.
 HELPLINE_CAMPAIGN_OPENS_PER_DAY = env_int("HELPLINE_CAMPAIGN_OPENS_PER_DAY", 500, minimum=1)
 CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.urls import path
 from django.views.i18n import set_language
 
-from ops import api, api_canned, audit_page, campaign_pages, views
+from ops import api, api_canned, audit_page, views
 from ops.auth import views as auth_views
+from ops.campaigns import views as campaign_pages
 from ops.canned import views as canned_views
 from ops.interpreting import api as api_interpreting
 from ops.push import api as push_api
@@ -36,7 +37,7 @@ urlpatterns = [
         selfhelp_views.pages_edit,
         name="selfhelp-edit",
     ),
-    # Campaigns and the activity report (ops/campaign_pages.py, ops/report/), issue 8.
+    # Campaigns and the activity report (ops/campaigns/views.py, ops/report/), issue 8.
     path("staff/campaigns/", campaign_pages.campaign_list, name="campaigns"),
     path("staff/campaigns/new", campaign_pages.campaign_new, name="campaign-new"),
     path(

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from chat.errors import TeamKeyUnknown
-from ops.campaigns import campaign_create
+from ops.campaigns.services import campaign_create
 from ops.errors import (
     AlreadyClaimed,
     NotFound,

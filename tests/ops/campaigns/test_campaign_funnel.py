@@ -15,8 +15,9 @@ from django.db import connection
 from django.utils import timezone
 
 from chat.expiry import conversations_expire
-from ops import campaigns, clock
-from ops.campaigns import campaign_create
+from ops import clock
+from ops.campaigns import services as campaigns
+from ops.campaigns.services import campaign_create
 from ops.models import CampaignOpenDay
 from ops.report.figures import FUNNEL_STEPS, Period, report_figures
 from tests.ops.conftest import AT

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from chat.crypto import suite1
-from ops.campaigns import campaign_create
+from ops.campaigns.services import campaign_create
 from ops.models import Campaign
 from tests.ops.conftest import AT
 from tests.qr_decode import qr_decode_png
