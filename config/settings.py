@@ -575,7 +575,7 @@ PERIODIC_JOBS = [
     # Issue 7: destroy old team key versions no conversation uses any more.
     ("chat.services.shredding.team_key_shred_job", 300),
     # ... and tell the dashboards once when the team key is due for rotation on schedule.
-    ("ops.services.team_key_schedule_due_job", 300),
+    ("ops.devices.services.team_key_schedule_due_job", 300),
     # Shift opened / reminder / ended: status to visitors, hand-over (ops/jobs.py).
     ("ops.jobs.shifts_job", 30),
     # Audit entries past AUDIT_RETENTION_DAYS; expired staff sessions (issue 10).

@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.urls import path
 from django.views.i18n import set_language
 
-from ops import api, api_canned, audit_page, views
+from ops import api_canned, audit_page, views
 from ops.auth import views as auth_views
 from ops.campaigns import views as campaign_pages
 from ops.canned import views as canned_views
+from ops.devices import api
 from ops.interpreting import api as api_interpreting
 from ops.push import api as push_api
 from ops.push import views as push_views
@@ -62,7 +63,7 @@ urlpatterns = [
     path("staff/report/", report_views.report_page, name="report"),
     path("staff/report/print", report_views.report_print, name="report-print"),
     path("staff/report/export.csv", report_views.report_csv, name="report-csv"),
-    # The JSON API (ops/api.py).
+    # The JSON API (ops/jsonapi.py; devices and keys: ops/devices/api.py).
     # Web Push (issue 24, ops/push/api.py).
     path("staff/sw.js", push_views.staff_service_worker, name="staff-service-worker"),
     path("staff/api/push", push_api.staff_push_state, name="api-push"),

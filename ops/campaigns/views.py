@@ -31,9 +31,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chat.crypto import suite1
-from ops import selectors
 from ops.association import association_set, association_shown
 from ops.campaigns import services as campaigns
+from ops.devices import selectors
 from ops.form_widgets import IsoDateInput
 from ops.models import Campaign, Channel, StaffProfile
 from ops.views import forbidden, staff_referrer_policy

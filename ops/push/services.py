@@ -28,8 +28,8 @@ from django.db import transaction
 
 from chat.models import Conversation, Device
 from chat.services.conversations import token_hash
-from ops import selectors
 from ops.auth.models import StaffSession
+from ops.devices import selectors
 from ops.errors import NotFound, OpsError
 from ops.models import StaffProfile
 from ops.push.models import PushOutbox, StaffPushSubscription, VisitorPushSubscription

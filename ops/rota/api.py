@@ -16,8 +16,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from chat.events import events_publish_on_commit
-from ops import clock, selectors, services
-from ops.api import Body, api_methods, api_view, body_parse
+from ops import clock
+from ops.devices import selectors, services
+from ops.jsonapi import Body, api_methods, api_view, body_parse
 from ops.models import Closure, Shift, Slot, StaffProfile
 from ops.rota import selectors as rota
 from ops.rota import services as rota_edits

@@ -12,7 +12,7 @@ import holidays
 from django.db import transaction
 
 from chat.events import Event
-from ops import selectors
+from ops.devices import selectors
 from ops.errors import NotFound, RotaInvalid
 from ops.models import Closure, Shift, Slot
 from ops.routing import events as staff_events

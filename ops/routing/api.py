@@ -16,11 +16,12 @@ from django.http import HttpRequest, JsonResponse
 
 from chat.crypto.encoding import b64encode
 from chat.events import events_publish_on_commit
-from ops import clock, selectors
+from ops import clock
 from ops.activity.models import ConversationOutcome, Outcome, Topic
 from ops.activity.services import conversation_outcome_set
-from ops.api import Body, api_methods, api_view, body_parse
+from ops.devices import selectors
 from ops.errors import NotFound
+from ops.jsonapi import Body, api_methods, api_view, body_parse
 from ops.models import (
     NOTE_CIPHERTEXT_MAX_BYTES,
     NOTE_CIPHERTEXT_MIN_BYTES,

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 
 from ops import clock
-from ops.api import api_view
+from ops.jsonapi import api_view
 from ops.models import StaffProfile
 from ops.routing import abuse
 from ops.routing.api import done, route_answer

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ops import clock, selectors
+from ops import clock
+from ops.devices import selectors
 from ops.models import Presence
 from ops.rota import selectors as rota
 
@@ -21,7 +22,7 @@ def status_at(at: datetime) -> dict:
 
     ``open``: a shift with at least one person on it is open now (a shift nobody is on
     opens nothing, see ops/rota/selectors.py). ``someone_here``: one of them is shown as available
-    (ops/selectors.presence_shown: a dashboard connected or seen within the grace minute,
+    (ops/devices/selectors.presence_shown: a dashboard connected or seen within the grace minute,
     and "available" chosen) — "open" with nobody available is told as it is.
     ``next_opening``: Unix seconds of the next staffed shift start when closed, else null.
     """

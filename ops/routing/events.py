@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chat.events import STAFF_GROUP, VISITORS_GROUP, Event, staff_user_group
-from ops import selectors
+from ops.devices import selectors
 from ops.models import Route, StaffProfile
 from ops.rota import selectors as rota
 from ops.routing import availability

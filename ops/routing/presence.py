@@ -4,7 +4,7 @@ last one closed), and turned into "someone is here" for visitors — never who.
 
 The staff socket calls ``staff_socket`` (settings.CHAT_STAFF_PRESENCE_HOOK) when a staff
 device authenticates (``connected``), pings (``seen``) and closes (``closed``).
-``presence_shown`` (ops/selectors.py) is the rule; ``StaffProfile.presence_shown`` is
+``presence_shown`` (ops/devices/selectors.py) is the rule; ``StaffProfile.presence_shown`` is
 what dashboards were last told, changed with a conditional UPDATE so that a change is
 announced once however many processes notice it.
 """
@@ -17,7 +17,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from chat.events import Event
-from ops import clock, selectors
+from ops import clock
+from ops.devices import selectors
 from ops.errors import NotRoutable
 from ops.models import Presence, StaffProfile
 from ops.rota import selectors as rota

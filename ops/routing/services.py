@@ -30,7 +30,8 @@ from chat.errors import TeamKeyUnknown
 from chat.events import Event
 from chat.models import Conversation, TeamKey
 from chat.services.conversations import conversation_mark_closed
-from ops import clock, selectors
+from ops import clock
+from ops.devices import selectors
 from ops.errors import (
     AlreadyClaimed,
     NotFound,
@@ -193,7 +194,7 @@ def queue(*, for_user: AbstractBaseUser | None = None) -> list[Route]:
 
 def profile_for_routing(user: AbstractBaseUser) -> StaffProfile:
     """The staff profile routing uses, locked for this transaction. A superuser without
-    one (the demo account) gets a coordinator's profile, as ops/selectors.py treats them."""
+    one (the demo account) gets a coordinator's profile, as ops/devices/selectors.py treats them."""
     profile = StaffProfile.objects.select_for_update().filter(user=user).first()
     if profile is None and user.is_superuser:
         StaffProfile.objects.get_or_create(user=user, defaults={"is_coordinator": True})

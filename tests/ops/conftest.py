@@ -25,7 +25,7 @@ from chat.crypto.encoding import b64encode
 from chat.crypto.keys import AdminKeys, DeviceKeys
 from chat.models import Device, TeamKey
 from chat.services.conversations import conversation_open
-from ops import services
+from ops.devices import services
 from ops.models import Shift, Slot
 from ops.rota import services as rota_edits
 from ops.routing import presence

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from ops import selectors
+from ops.devices import selectors
 from ops.models import StaffProfile
 from ops.routing import presence
 from tests.ops.conftest import AT, events_named, member_make

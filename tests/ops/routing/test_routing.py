@@ -175,7 +175,7 @@ def test_nobody_takes_more_than_their_capacity(visitor_opens, staff_on_shift):
 
 
 def routing_capacity(member, capacity: int) -> None:
-    from ops import services
+    from ops.devices import services
 
     services.staff_routing_set(user_id=member.user.pk, capacity=capacity, at=AT)
 

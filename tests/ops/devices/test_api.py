@@ -14,7 +14,7 @@ from chat.crypto import suite1
 from chat.crypto.encoding import b64decode, b64encode
 from chat.crypto.keys import AdminKeys, DeviceKeys
 from chat.models import AdminKey, Device, TeamKey, TeamKeyWrap
-from ops import services
+from ops.devices import services
 from tests.ops.conftest import (
     DAY,
     TeamKeyMade,

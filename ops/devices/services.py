@@ -23,7 +23,7 @@ from chat.services.team_keys import (
     team_key_schedule_due_claim,
     team_key_wrap_add,
 )
-from ops import selectors
+from ops.devices import selectors
 from ops.errors import (
     AdminKeyExists,
     NotFound,

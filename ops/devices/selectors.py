@@ -1,4 +1,4 @@
-"""Reads of the staff side: no writes here (those are in ops/services.py)."""
+"""Reads of the staff side: no writes here (those are in ops/devices/services.py)."""
 
 from __future__ import annotations
 

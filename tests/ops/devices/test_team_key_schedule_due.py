@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from chat.models import TeamKey
-from ops import services
+from ops.devices import services
 from tests.ops.conftest import team_announcement
 
 SECOND = timedelta(seconds=1)
@@ -82,7 +82,7 @@ def test_no_team_key_tells_nothing(db, told, now):
 
 
 def test_the_periodic_job_is_scheduled_and_reads_the_clock(team_key, told, monkeypatch, settings):
-    assert "ops.services.team_key_schedule_due_job" in dict(settings.PERIODIC_JOBS)
+    assert "ops.devices.services.team_key_schedule_due_job" in dict(settings.PERIODIC_JOBS)
     team_key()
     monkeypatch.setattr("django.utils.timezone.now", lambda: due_of(1) - SECOND)
     services.team_key_schedule_due_job()

@@ -14,7 +14,7 @@ from chat.crypto import certs, suite1
 from chat.crypto.encoding import b64encode
 from chat.crypto.keys import AdminKeys
 from chat.models import Device, TeamKeyWrap
-from ops import services
+from ops.devices import services
 from tests.ops.conftest import TeamKeyMade, announcement_json, team_announcement
 
 API = "/staff/api"
