@@ -104,7 +104,7 @@ def empty_conversations() -> Q:
 def empty_conversations_delete(*, now: datetime, batch: int = BATCH) -> int:
     """Issue 15: a conversation opened CHAT_EMPTY_CONVERSATION_MINUTES ago whose visitor
     never wrote is deleted. It never reached the queue, the counts or staff (the route is
-    made by the first message, ops/routing.py), so it is not counted either: an open
+    made by the first message, ops/routing/services.py), so it is not counted either: an open
     flood leaves nothing behind. Its sockets are told (`expiry`): the widget starts a
     fresh one without a word."""
     limit = now - timedelta(minutes=settings.CHAT_EMPTY_CONVERSATION_MINUTES)

@@ -517,16 +517,18 @@ if CHAT_TEAM_KEY_ROTATION_DAYS > CHAT_IDLE_EXPIRY_DAYS:
 CHAT_EPOCH_GRACE_SECONDS = env_int("CHAT_EPOCH_GRACE_SECONDS", 60, minimum=0)
 # Dotted path of `f(code: str) -> bool`: `chat` asks `ops` through it whether a campaign
 # code exists, without importing `ops` (DESIGN §3: dependencies point one way).
-CHAT_CAMPAIGN_VALIDATOR = env_str("CHAT_CAMPAIGN_VALIDATOR", "ops.campaigns.campaign_code_known")
+CHAT_CAMPAIGN_VALIDATOR = env_str(
+    "CHAT_CAMPAIGN_VALIDATOR", "ops.campaigns.services.campaign_code_known"
+)
 # The other ways chat calls ops (chat/hooks.py; the table is in ops/README.md). Empty:
 # chat runs alone, with no routing, no presence and no `helpline.status`.
-CHAT_CONVERSATION_OPENED_HOOK = "ops.routing.conversation_opened"
-CHAT_VISITOR_WROTE_HOOK = "ops.routing.visitor_wrote"
+CHAT_CONVERSATION_OPENED_HOOK = "ops.routing.services.conversation_opened"
+CHAT_VISITOR_WROTE_HOOK = "ops.routing.services.visitor_wrote"
 # Issue 24: staff (or an interpreter) wrote a text message: a visitor who asked is told.
 CHAT_TEAM_WROTE_HOOK = "ops.push.services.team_wrote"
-CHAT_STATUS_PROVIDER = "ops.availability.helpline_status"
-CHAT_ROUTE_STATUS_PROVIDER = "ops.visitor_route.visitor_route_status"
-CHAT_STAFF_PRESENCE_HOOK = "ops.presence.staff_socket"
+CHAT_STATUS_PROVIDER = "ops.routing.availability.helpline_status"
+CHAT_ROUTE_STATUS_PROVIDER = "ops.routing.visitor_route.visitor_route_status"
+CHAT_STAFF_PRESENCE_HOOK = "ops.routing.presence.staff_socket"
 # Issue 10: a staff socket's session must be fully signed in (both factors) and on
 # record; the device it proves is bound to it (chat/consumers/staff_session.py).
 CHAT_STAFF_SESSION_CHECK = "ops.auth.sessions.staff_socket_session_valid"
@@ -546,13 +548,13 @@ CHAT_INTERPRETER_ADMITTED_UNTIL_HOOK = "ops.interpreting.services.interpreter_ad
 # staff side adds it to the anonymous daily counts and tells the dashboards.
 CHAT_CONVERSATIONS_DELETING_HOOK = "ops.activity.counts.conversations_deleting"
 # Issue 8: the chat page's script (POST /c/<code>/opened) tells the staff side a known
-# campaign's link was opened (a counter per campaign and day, ops/campaigns.py); empty:
+# campaign's link was opened (a counter per campaign and day, ops/campaigns/services.py); empty:
 # nothing is counted.
-WIDGET_LINK_OPENED_HOOK = "ops.campaigns.campaign_link_opened"
+WIDGET_LINK_OPENED_HOOK = "ops.campaigns.services.campaign_link_opened"
 # The funnel's "conversation went on": at least this many text messages, both sides.
 HELPLINE_LONG_CONVERSATION = env_int("HELPLINE_LONG_CONVERSATION", 10, minimum=2)
 # Issue 8: the most opens of one campaign's link counted on one day, across every
-# process (ops/campaigns.py): forged opens can skew the funnel by this much at most.
+# process (ops/campaigns/services.py): forged opens can skew the funnel by this much at most.
 HELPLINE_CAMPAIGN_OPENS_PER_DAY = env_int("HELPLINE_CAMPAIGN_OPENS_PER_DAY", 500, minimum=1)
 CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
 
@@ -578,7 +580,7 @@ PERIODIC_JOBS = [
     # Issue 7: destroy old team key versions no conversation uses any more.
     ("chat.services.shredding.team_key_shred_job", 300),
     # ... and tell the dashboards once when the team key is due for rotation on schedule.
-    ("ops.services.team_key_schedule_due_job", 300),
+    ("ops.devices.services.team_key_schedule_due_job", 300),
     # Shift opened / reminder / ended: status to visitors, hand-over (ops/jobs.py).
     ("ops.jobs.shifts_job", 30),
     # Audit entries past AUDIT_RETENTION_DAYS; expired staff sessions (issue 10).

@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin
 from chat.events import events_publish_on_commit
 from ops import clock
 from ops.models import Campaign, Closure, Note, Route, Shift, ShiftEvent, Slot, StaffProfile
-from ops.rota_edits import rota_changed
+from ops.rota.services import rota_changed
 
 
 @admin.register(Campaign)
@@ -37,7 +37,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 class RotaAdmin(admin.ModelAdmin):
     """The rota is edited in the dashboard's rota page; the admin is the fallback, and
-    tells dashboards and visitors the same way (ops/rota_edits.py)."""
+    tells dashboards and visitors the same way (ops/rota/services.py)."""
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

@@ -18,7 +18,11 @@ from django.utils import timezone
 import audit
 from audit.models import Action
 from ops import clock
-from ops.api import (
+from ops.canned import formats, rules, selectors, services
+from ops.canned.errors import CannedInvalid, LibraryImportRefused
+from ops.canned.models import CannedReply, CannedVariable
+from ops.canned.rules import ReplyData, TextData
+from ops.jsonapi import (
     BadRequest,
     Body,
     api_methods,
@@ -26,12 +30,8 @@ from ops.api import (
     body_parse,
     error_for,
 )
-from ops.canned import formats, rules, selectors, services
-from ops.canned.errors import CannedInvalid, LibraryImportRefused
-from ops.canned.models import CannedReply, CannedVariable
-from ops.canned.rules import ReplyData, TextData
 from ops.models import StaffProfile
-from ops.staff_events import unix
+from ops.routing.events import unix
 
 UNSET: Any = msgspec.UNSET
 # Generous limits against absurd bodies; the rules (ops/canned/rules.py) say the rest,
@@ -187,7 +187,7 @@ def one_reply_json(reply_id: int) -> dict:
 
 
 def invalid(exc: CannedInvalid | LibraryImportRefused) -> JsonResponse:
-    """The error table's answer (ops/api.py), with what is wrong, field by field (or row
+    """The error table's answer (ops/jsonapi.py), with what is wrong, field by field (or row
     by row, for an import)."""
     status, code, message = error_for(exc)
     body = {

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from audit.models import Action
 from audit.selectors import AuditFilter, audit_entries
-from ops import selectors
+from ops.devices import selectors
 from ops.form_widgets import IsoDateInput
 from ops.views import forbidden, staff_referrer_policy
 

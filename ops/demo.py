@@ -17,11 +17,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from ops import rota
 from ops.canned.models import CannedVariable
 from ops.canned.services import canned_variables_set
 from ops.models import Shift, Skill, Slot, StaffProfile
-from ops.rota_edits import closures_public_holidays
+from ops.rota import selectors as rota
+from ops.rota.services import closures_public_holidays
 
 OPEN_NOW_LABEL = "Permanence de démonstration"
 # username → (label shown to visitors, languages, skills, capacity)

@@ -1,5 +1,5 @@
 """Typed errors of the staff side. Services raise them (and chat's own ChatError
-subclasses); ops/api.py maps every one of them to an HTTP status and code in one place."""
+subclasses); ops/jsonapi.py maps every one of them to an HTTP status and code in one place."""
 
 from __future__ import annotations
 

@@ -24,8 +24,12 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 
 from chat.events import Event, events_publish_on_commit
-from ops import clock, presence, rota, routing, staff_events
+from ops import clock
 from ops.models import ShiftEvent
+from ops.rota import selectors as rota
+from ops.routing import events as staff_events
+from ops.routing import presence
+from ops.routing import services as routing
 
 logger = logging.getLogger(__name__)
 

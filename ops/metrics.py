@@ -14,8 +14,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from chat.metrics import scrape_connection_release
-from ops import clock, rota
+from ops import clock
 from ops.models import Route
+from ops.rota import selectors as rota
 
 logger = logging.getLogger(__name__)
 

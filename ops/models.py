@@ -140,7 +140,7 @@ class StaffProfile(models.Model):
         default=False,
         help_text=_("Registers interpreter devices instead of staff devices."),
     )
-    # Routing (ops/routing.py): the best match for a conversation speaks its language and
+    # Routing (ops/routing/services.py): the best match for a conversation speaks its language and
     # has the skill it asks for; nobody gets more than `capacity` open conversations.
     languages = models.JSONField(
         _("languages"), default=list, blank=True, help_text=_('Language codes, e.g. ["fr", "bg"].')
@@ -154,7 +154,7 @@ class StaffProfile(models.Model):
     capacity = models.PositiveSmallIntegerField(
         _("capacity"), default=DEFAULT_CAPACITY, help_text=_("Most open conversations at once.")
     )
-    # Presence (ops/presence.py): what the person chose; what colleagues and visitors are
+    # Presence (ops/routing/presence.py): what the person chose; what colleagues and visitors are
     # shown also depends on whether a dashboard of theirs is connected.
     presence = models.CharField(
         _("presence"), max_length=16, choices=Presence.choices, default=Presence.AVAILABLE

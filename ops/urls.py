@@ -3,13 +3,17 @@ from __future__ import annotations
 from django.urls import path
 from django.views.i18n import set_language
 
-from ops import api, api_canned, api_rota, api_routing, audit_page, campaign_pages, views
+from ops import api_canned, audit_page, views
 from ops.auth import views as auth_views
+from ops.campaigns import views as campaign_pages
 from ops.canned import views as canned_views
+from ops.devices import api
 from ops.interpreting import api as api_interpreting
 from ops.push import api as push_api
 from ops.push import views as push_views
 from ops.report import views as report_views
+from ops.rota import api as api_rota
+from ops.routing import api as api_routing
 from ops.selfhelp import views as selfhelp_views
 
 app_name = "ops"
@@ -34,7 +38,7 @@ urlpatterns = [
         selfhelp_views.pages_edit,
         name="selfhelp-edit",
     ),
-    # Campaigns and the activity report (ops/campaign_pages.py, ops/report/), issue 8.
+    # Campaigns and the activity report (ops/campaigns/views.py, ops/report/), issue 8.
     path("staff/campaigns/", campaign_pages.campaign_list, name="campaigns"),
     path("staff/campaigns/new", campaign_pages.campaign_new, name="campaign-new"),
     path(
@@ -59,7 +63,7 @@ urlpatterns = [
     path("staff/report/", report_views.report_page, name="report"),
     path("staff/report/print", report_views.report_print, name="report-print"),
     path("staff/report/export.csv", report_views.report_csv, name="report-csv"),
-    # The JSON API (ops/api.py).
+    # The JSON API (ops/jsonapi.py; devices and keys: ops/devices/api.py).
     # Web Push (issue 24, ops/push/api.py).
     path("staff/sw.js", push_views.staff_service_worker, name="staff-service-worker"),
     path("staff/api/push", push_api.staff_push_state, name="api-push"),
@@ -100,7 +104,7 @@ urlpatterns = [
         api.team_key_wrap_add,
         name="api-team-key-wraps",
     ),
-    # The shift dashboard (ops/api_routing.py).
+    # The shift dashboard (ops/routing/api.py).
     path("staff/api/dashboard", api_routing.dashboard_view, name="api-dashboard"),
     path("staff/api/presence", api_routing.presence_view, name="api-presence"),
     path(
@@ -158,7 +162,7 @@ urlpatterns = [
         api_interpreting.request_leave,
         name="api-interpreter-leave",
     ),
-    # The coordinator's rota (ops/api_rota.py).
+    # The coordinator's rota (ops/rota/api.py).
     path("staff/api/rota/slots", api_rota.slots, name="api-rota-slots"),
     path("staff/api/rota/slots/<int:entry_id>", api_rota.slot, name="api-rota-slot"),
     path("staff/api/rota/shifts", api_rota.shifts, name="api-rota-shifts"),

@@ -19,9 +19,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from chat.expiry import expiry_policy
-from ops import page_strings, selectors
+from ops import page_strings
 from ops.activity.models import Outcome, Topic
-from ops.api import error_response
+from ops.devices import selectors
+from ops.jsonapi import error_response
 from ops.models import StaffProfile
 from ops.public_roles import public_role
 

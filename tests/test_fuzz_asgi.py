@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from chat.protocol import frames as f
 from config.asgi import application
-from ops import services
+from ops.devices import services
 from tests.test_route_inventory import PUBLIC, routes
 
 pytestmark = pytest.mark.django_db(transaction=True)

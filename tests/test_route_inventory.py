@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from ops import services
+from ops.devices import services
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ not, counted or not: it reveals no code and no limit. What it does not count:
 - beyond WIDGET_LINK_OPENS_PER_MINUTE per process, all codes together, known or not (a
   token bucket in this process's memory: a burst costs no database read or write; it
   can use up the budget, and real opens then go uncounted for a minute);
-- beyond HELPLINE_CAMPAIGN_OPENS_PER_DAY for one campaign on one day (ops/campaigns.py:
+- beyond HELPLINE_CAMPAIGN_OPENS_PER_DAY for one campaign on one day (ops/campaigns/services.py:
   the ceiling holds across every process).
 
 Nothing about the sender is read beyond those two headers, and nothing is stored or

@@ -111,7 +111,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         try:
             await self.disconnect(CLOSE_ABNORMAL)
         except Exception as exc:  # noqa: BLE001 — logged; the presence lease and the
-            # sweep (ops/presence.py) end what could not be ended here
+            # sweep (ops/routing/presence.py) end what could not be ended here
             logger.warning("consumer cleanup failed: %s", type(exc).__name__)
 
     def admitted(self) -> bool:

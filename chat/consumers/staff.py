@@ -81,7 +81,7 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
         if self.party is not None and self.party.is_staff and getattr(self, "present", False):
             # First (the database only), before anything waits on Redis; once, even when
             # this cleanup runs again after being cut short. If the database is away, the
-            # presence lease ends it (ops/presence.py).
+            # presence lease ends it (ops/routing/presence.py).
             self.present = False
             await self.presence("closed")
         await self.session_guard_leave()  # issue 10

@@ -106,7 +106,7 @@ class StaffSessionGuard:
         await self.close_for(CloseCode.NO_SESSION)
 
     async def conversation_blocked(self, event: dict) -> None:
-        """Sent to a blocked conversation's group for its visitor (ops/abuse.py); staff
+        """Sent to a blocked conversation's group for its visitor (ops/routing/abuse.py); staff
         dashboards learn it from ``queue.changed``."""
 
 

@@ -128,11 +128,12 @@ class VisitorConsumer(ProtocolConsumer):
             await self.send_frame(route_frame(conversation_id, status))
 
     async def conversation_route(self, event: dict) -> None:
-        """The routing moved this conversation, or the queue before it (ops/visitor_route.py)."""
+        """The routing moved this conversation, or the queue before it
+        (ops/routing/visitor_route.py)."""
         await self.send_frame(route_frame(event["conversation_id"], event))
 
     async def conversation_blocked(self, event: dict) -> None:
-        """Issue 10: staff blocked this conversation (ops/abuse.py): its token no longer
+        """Issue 10: staff blocked this conversation (ops/routing/abuse.py): its token no longer
         opens it. Say so, then close for good (4403: clients do not reconnect)."""
         if self.closing:
             return

@@ -19,8 +19,8 @@ from django.utils import timezone
 from chat.events import STAFF_GROUP, Event
 from chat.models import Conversation, Envelope
 from ops.activity.models import ActivityDay, ActivityTopic, ConversationOutcome, Outcome, Topic
-from ops.routing import language_primary
-from ops.staff_events import staff_event
+from ops.routing.events import staff_event
+from ops.routing.services import language_primary
 
 VISITOR = "visitor"
 TEXT = "text"

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from ops.activity.models import ConversationOutcome, Outcome, Topic
 from ops.errors import NotYours
-from ops.routing import profile_for_routing, route_locked
+from ops.routing.services import profile_for_routing, route_locked
 
 
 @transaction.atomic

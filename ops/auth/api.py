@@ -10,9 +10,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, JsonResponse
 
-from ops.api import api_view
 from ops.auth.sessions import account_two_factor_reset, sessions_sign_out_everywhere
 from ops.errors import NotFound
+from ops.jsonapi import api_view
 from ops.models import StaffProfile
 
 

@@ -23,11 +23,11 @@ from django.views.decorators.debug import sensitive_variables
 
 import audit
 from audit.models import Action
-from ops import selectors
-from ops.api import BadRequest, Body, api_methods, body_parse, error_response
 from ops.auth import two_factor
 from ops.auth.sessions import session_sign_out, session_start
 from ops.auth.views import lockout_response, login_failure_record
+from ops.devices import selectors
+from ops.jsonapi import BadRequest, Body, api_methods, body_parse, error_response
 
 REFUSALS = {
     "wrong": (401, "code_wrong", _("This code is not right.")),

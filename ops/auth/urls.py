@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ops import api_abuse
 from ops.auth import api, security_txt, session_api, views
+from ops.routing import api_abuse
 
 app_name = "staff_auth"
 

@@ -24,8 +24,6 @@ from django.views.decorators.http import require_POST
 
 import audit
 from audit.models import Action
-from ops import selectors
-from ops.api import error_response
 from ops.auth import two_factor
 from ops.auth.forms import CodeForm
 from ops.auth.lockout import locked_until
@@ -37,6 +35,8 @@ from ops.auth.sessions import (
     session_start,
     sessions_sign_out_everywhere,
 )
+from ops.devices import selectors
+from ops.jsonapi import error_response
 from ops.views import API_PREFIX, staff_referrer_policy
 
 LOGIN_TEMPLATE = "ops/login.html"

@@ -1,4 +1,4 @@
-"""Typed errors of the canned replies; ops/api.py maps them to HTTP answers."""
+"""Typed errors of the canned replies; ops/jsonapi.py maps them to HTTP answers."""
 
 from __future__ import annotations
 

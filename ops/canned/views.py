@@ -10,8 +10,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from ops import page_strings, selectors
+from ops import page_strings
 from ops.canned import rules
+from ops.devices import selectors
 from ops.views import forbidden, page_context, staff_referrer_policy
 
 

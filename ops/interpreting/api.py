@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from chat.crypto.schema import Uuid
 from chat.events import events_publish_on_commit
-from ops.api import Body, api_forbidden, api_view, body_parse
 from ops.interpreting import events, selectors, services
 from ops.interpreting.models import InterpreterRequest
+from ops.jsonapi import Body, api_forbidden, api_view, body_parse
 from ops.models import StaffProfile
 
 Language = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})?$")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from chat.events import STAFF_GROUP, Event, interpreter_user_group
 from ops.interpreting.models import InterpreterRequest
-from ops.staff_events import staff_event, unix
+from ops.routing.events import staff_event, unix
 
 
 def member_label(language: str) -> str:

@@ -10,7 +10,7 @@ from ops.interpreting import events
 from ops.interpreting.models import InterpreterRequest
 from ops.interpreting.services import interpreters_on_call, language_normal
 from ops.models import StaffProfile
-from ops.staff_events import unix
+from ops.routing.events import unix
 
 State = InterpreterRequest.State
 

@@ -33,8 +33,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from chat.crypto.schema import Uuid
-from ops.api import BadRequest, Body, api_view, body_parse
 from ops.errors import NotFound
+from ops.jsonapi import BadRequest, Body, api_view, body_parse
 from ops.models import StaffProfile
 from ops.push import services
 from ops.push.models import ENDPOINT_MAX_LENGTH

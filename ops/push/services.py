@@ -28,11 +28,12 @@ from django.db import transaction
 
 from chat.models import Conversation, Device
 from chat.services.conversations import token_hash
-from ops import rota, selectors
 from ops.auth.models import StaffSession
+from ops.devices import selectors
 from ops.errors import NotFound, OpsError
 from ops.models import StaffProfile
 from ops.push.models import PushOutbox, StaffPushSubscription, VisitorPushSubscription
+from ops.rota import selectors as rota
 
 # One phone, one browser profile: a handful of subscriptions per conversation is plenty,
 # and bounds what an anonymous client can make us store and send (DESIGN §2.7).
@@ -224,7 +225,7 @@ def subscriptions_of(user_ids: set[int], *, at: datetime) -> list[int]:
 
 
 def dashboard_connected(user_id: int, at: datetime) -> bool:
-    """Is a dashboard of theirs connected now (ops/presence.py's count)?"""
+    """Is a dashboard of theirs connected now (ops/routing/presence.py's count)?"""
     profile = StaffProfile.objects.filter(user_id=user_id).first()
     if profile is None or profile.last_seen_at is None:
         return False

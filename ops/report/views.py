@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ops import clock
-from ops.campaign_pages import staff_page
+from ops.campaigns.views import staff_page
 from ops.form_widgets import IsoDateInput
 from ops.models import StaffProfile
 from ops.report.figures import Period, period_default, report_figures

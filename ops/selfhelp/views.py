@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 import audit
 from audit.models import Action
 from ops import clock
-from ops import selectors as ops_selectors
 from ops.canned import rules as canned_rules
 from ops.canned.models import CannedVariable
+from ops.devices import selectors as ops_selectors
 from ops.selfhelp import formats, selectors, services
 from ops.selfhelp.content import AnswerTextData
 from ops.selfhelp.models import Section

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from chat.events import STAFF_GROUP, staff_user_group
 from chat.protocol import frames as f
-from ops import rota, rota_edits, services
+from ops.devices import services
 from ops.models import Shift, StaffProfile
+from ops.rota import selectors as rota
+from ops.rota import services as rota_edits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

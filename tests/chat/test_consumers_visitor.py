@@ -169,7 +169,7 @@ async def test_a_visitor_resumes_and_gets_exactly_what_came_after(sockets, helpl
     done = await again.receive()
     assert isinstance(done, f.SyncDone)
     assert (done.ref, done.last_order) == (resumed.ref, 4)
-    # Then where the conversation stands with the team (ops/visitor_route.py).
+    # Then where the conversation stands with the team (ops/routing/visitor_route.py).
     assert await again.receive() == f.ConversationRoute(
         conversation_id=visitor.conversation_id, state="waiting", ahead=0
     )

@@ -26,7 +26,7 @@ from chat.services.conversations import receipt_record
 from chat.services.envelopes import envelope_submit
 from chat.services.return_codes import return_code_set
 from ops.activity.models import ActivityDay, ActivityTopic, ConversationOutcome
-from ops.routing import SealedNote, note_store
+from ops.routing.services import SealedNote, note_store
 
 SECOND = timedelta(seconds=1)
 # Tables allowed to grow when a conversation is deleted: what must outlive it.

@@ -19,9 +19,9 @@ from django.utils import timezone
 from chat import notices
 from chat.models import Device, Notice
 from chat.protocol import frames as f
-from ops import abuse
 from ops.auth import sessions
 from ops.auth.models import StaffSession
+from ops.routing import abuse
 from tests.chat.conftest import interpreter_invited
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,7 +19,7 @@ from chat.services.conversations import (
     receipt_record,
     token_hash,
 )
-from ops.campaigns import campaign_create
+from ops.campaigns.services import campaign_create
 
 pytestmark = pytest.mark.django_db
 

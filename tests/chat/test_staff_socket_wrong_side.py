@@ -11,7 +11,7 @@ from django.test import Client
 
 from chat.protocol import frames as f
 from chat.routing import websocket_urlpatterns
-from ops import services
+from ops.devices import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -34,7 +34,7 @@ def campaign_make(stack) -> None:
     stack.manage(
         "shell",
         "-c",
-        "from django.utils import timezone; from ops.campaigns import campaign_create; "
+        "from django.utils import timezone; from ops.campaigns.services import campaign_create; "
         f"campaign_create(name='Live', code='{CODE}', channel='site', now=timezone.now())",
     )
 

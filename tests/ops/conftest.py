@@ -25,8 +25,10 @@ from chat.crypto.encoding import b64encode
 from chat.crypto.keys import AdminKeys, DeviceKeys
 from chat.models import Device, TeamKey
 from chat.services.conversations import conversation_open
-from ops import presence, rota_edits, services
+from ops.devices import services
 from ops.models import Shift, Slot
+from ops.rota import services as rota_edits
+from ops.routing import presence
 
 PASSWORD = "correct horse battery staple"
 DAY = 86400
@@ -318,7 +320,7 @@ def visitor_opens(keys_ready) -> Callable[..., Opened]:
             visitor_sig_pk=suite1.public_bytes(suite1.private_key_generate()),
             now=at,
         )
-        from ops.routing import visitor_wrote
+        from ops.routing.services import visitor_wrote
 
         conversation_id = str(opened.conversation.pk)
         events = opened.events + visitor_wrote(conversation_id=conversation_id, order=0, now=at)

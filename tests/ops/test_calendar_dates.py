@@ -18,11 +18,13 @@ import holidays
 import pytest
 import time_machine
 
-from ops import availability, clock, rota
+from ops import clock
 from ops.activity.models import ActivityDay
 from ops.demo import demo_rota_seed
 from ops.demo_activity import PREFIX, demo_activity_seed
 from ops.report.figures import period_default
+from ops.rota import selectors as rota
+from ops.routing import availability
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")

@@ -12,8 +12,10 @@ from channels.layers import get_channel_layer
 from django.db import connection
 
 from chat.jobs import jobs_load
-from ops import jobs, presence, routing
+from ops import jobs
 from ops.models import Route, ShiftEvent
+from ops.routing import presence
+from ops.routing import services as routing
 from tests.ops.conftest import AT, events_named, paris, shift_make
 
 pytestmark = pytest.mark.django_db

@@ -22,14 +22,14 @@ from chat.expiry import conversations_expire
 from chat.models import Conversation
 from chat.services.conversations import conversation_open
 from chat.services.deletion import conversation_delete
-from ops import routing
-from ops.abuse import conversation_block
 from ops.auth.models import StaffSession
 from ops.auth.sessions import sessions_end, staff_device_revoke
 from ops.push import services
 from ops.push.models import PushOutbox, StaffPushSubscription, VisitorPushSubscription
 from ops.push.sending import PAYLOAD_BYTES, push_send_due
 from ops.push.vapid import vapid_key_generate, vapid_public_key
+from ops.routing import services as routing
+from ops.routing.abuse import conversation_block
 from tests.ops.conftest import AT
 from tests.push_service import PushServer
 
@@ -191,7 +191,7 @@ def test_a_push_service_error_is_tried_again_later(push, subscribe, staff_on_shi
 def test_a_visitor_message_is_pushed_to_the_assignee_only_with_no_dashboard_connected(
     push, subscribe, staff_on_shift
 ):
-    from ops.presence import staff_socket
+    from ops.routing.presence import staff_socket
 
     phone = subscribe(staff_on_shift)
     opened = visitor_open()

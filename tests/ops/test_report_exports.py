@@ -13,7 +13,7 @@ import pytest
 
 from ops import clock
 from ops.activity.models import ActivityDay, ActivityTopic
-from ops.campaigns import campaign_create, campaign_sent_record
+from ops.campaigns.services import campaign_create, campaign_sent_record
 from ops.report.figures import period_default
 from tests.ops.conftest import AT
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from chat import keyring
 from chat.crypto import suite1
 from chat.crypto.keys import AdminKeys
-from ops.campaigns import campaign_create
+from ops.campaigns.services import campaign_create
 
 
 @dataclass

@@ -28,7 +28,7 @@ from chat.crypto.keys import AdminKeys, key_file_write
 from ops import clock
 from ops.association import association_set
 from ops.auth import two_factor
-from ops.campaigns import campaign_create
+from ops.campaigns.services import campaign_create
 from ops.demo import demo_rota_seed, demo_variables_seed
 from ops.demo_activity import demo_activity_seed
 

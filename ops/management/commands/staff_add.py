@@ -17,8 +17,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from ops.devices.services import staff_member_create
 from ops.models import DEFAULT_PUBLIC_LABEL
-from ops.services import staff_member_create
 
 
 class Command(BaseCommand):

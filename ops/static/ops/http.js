@@ -1,5 +1,5 @@
 /**
- * The staff JSON API (/staff/api/, ops/api.py): same-origin fetch with the session cookie
+ * The staff JSON API (/staff/api/, ops/jsonapi.py): same-origin fetch with the session cookie
  * and Django's CSRF header. Errors arrive as `{error, message}` and are thrown as ApiError
  * whose `message` is already translated by the server.
  * @module

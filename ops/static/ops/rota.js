@@ -1,7 +1,7 @@
 /**
  * The coordinator's rota page (/staff/rota/): weekly slots, one-off shifts, closures, and
  * each staff member's languages, skills and capacity, through the rota API
- * (ops/api_rota.py). Plain tables and forms; what the API refuses is said next to the
+ * (ops/rota/api.py). Plain tables and forms; what the API refuses is said next to the
  * field it names.
  * @module
  */

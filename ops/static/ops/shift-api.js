@@ -1,5 +1,5 @@
 /**
- * The shift dashboard's HTTP calls (ops/api_routing.py): its initial state, my presence,
+ * The shift dashboard's HTTP calls (ops/routing/api.py): its initial state, my presence,
  * and what staff do with a conversation. Everything else arrives as `staff.event`
  * frames on the staff websocket; nothing here polls.
  *
@@ -11,7 +11,7 @@
 import { b64decode, b64encode } from "../chat/crypto/index.js";
 import { api } from "./http.js";
 
-/** `{now, me, shifts, queue, mine, next_opening, auto_assign}` (ops/dashboard.py). */
+/** `{now, me, shifts, queue, mine, next_opening, auto_assign}` (ops/routing/dashboard.py). */
 export function dashboardGet() {
   return api("/dashboard");
 }

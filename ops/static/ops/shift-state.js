@@ -17,7 +17,7 @@ function primaryLanguage(tag) {
   return String(tag ?? "").toLowerCase().split("-")[0];
 }
 
-/** A route as the state keeps it (wire names, as in ops/staff_events.route_json). */
+/** A route as the state keeps it (wire names, as in ops/routing/events.route_json). */
 function routeFrom(data) {
   return {
     conversation_id: data.conversation_id,
@@ -40,7 +40,7 @@ export class ShiftState {
     this.routes = new Map(); // conversation id → route
     // user id → {user_id, name, label, presence, load, capacity, languages, skills}
     this.members = new Map();
-    this.open = []; // open shift instances (ops/staff_events.instances_json)
+    this.open = []; // open shift instances (ops/routing/events.instances_json)
     this.nextOpening = null;
     this.reminder = null; // {ends_at, minutes_left} from shift.reminder
     this.skew = 0; // server clock − this browser's clock, seconds
@@ -60,7 +60,7 @@ export class ShiftState {
   }
 
   /**
-   * The initial state (GET /staff/api/dashboard, ops/dashboard.py): `{now, me, shifts,
+   * The initial state (GET /staff/api/dashboard, ops/routing/dashboard.py): `{now, me, shifts,
    * queue, mine, next_opening}`. Replaces everything: also used after a reconnection,
    * when events may have been missed.
    */
@@ -197,7 +197,7 @@ export class ShiftState {
     return { kind: "changed", route };
   }
 
-  /** How well a waiting conversation fits me, as ops/routing.queue ranks it: my
+  /** How well a waiting conversation fits me, as ops/routing/services.queue ranks it: my
    * language first, then the skill it asks for (one asking for a skill I lack comes
    * after one asking for none). Higher is better. */
   matchOf(route) {
