@@ -6,18 +6,16 @@ the audit app (below ops) knows nothing of staff profiles."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
 
 from audit.models import Action
 from audit.selectors import AuditFilter, audit_entries
-from ops.devices import selectors
 from ops.form_widgets import IsoDateInput
-from ops.views import forbidden, staff_referrer_policy
+from ops.models import StaffProfile
+from ops.pages import staff_page
 
 PAGE_SIZE = 100
 
@@ -31,13 +29,9 @@ class AuditFilterForm(forms.Form):
     until = forms.DateField(label=_("Until"), required=False, widget=IsoDateInput())
 
 
-@staff_referrer_policy
-@never_cache
-@login_required
-def audit_page(request: HttpRequest) -> HttpResponse:
-    profile = selectors.staff_profile_of(request.user)
-    if profile is None or not profile.is_coordinator:
-        return forbidden(request)
+# Like the setup page, it admits a coordinator who is also an interpreter.
+@staff_page(coordinator=True, interpreters="admitted")
+def audit_page(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     audit_filter = AuditFilter()
     if form.is_valid():

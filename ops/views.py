@@ -2,65 +2,30 @@
 
 The pages carry no secret and no conversation: they are shells that load ES modules;
 keys are made and used in the browser, and data comes through /staff/api/ and the
-staff websocket. Each view: who is asking → may they → render.
+staff websocket. Each view: who may open it (its `staff_page` rule, ops/pages.py) →
+render.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.csrf import csrf_failure as django_csrf_failure
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import ensure_csrf_cookie
 
 from chat.expiry import expiry_policy
 from ops import page_strings
 from ops.activity.models import Outcome, Topic
-from ops.devices import selectors
 from ops.jsonapi import error_response
 from ops.models import StaffProfile
+from ops.pages import page_context, staff_page
 from ops.public_roles import public_role
 
 API_PREFIX = "/staff/api/"
-# Not the site-wide "no-referrer": under it browsers send `Origin: null` with every POST
-# (forms and fetch alike), which Django's CSRF check rightly refuses. The staff pages
-# link nowhere outside the helpline, so "same-origin" tells no other site anything.
-STAFF_REFERRER_POLICY = "same-origin"
 
 
-def staff_referrer_policy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = STAFF_REFERRER_POLICY
-        return response
-
-    return wrapper
-
-
-def forbidden(request: HttpRequest) -> HttpResponse:
-    return render(request, "ops/forbidden.html", status=403)
-
-
-def page_context(profile: StaffProfile, strings: dict) -> dict:
-    return {"profile": profile, "strings": strings}
-
-
-@staff_referrer_policy
-@never_cache
-@login_required
-@ensure_csrf_cookie
-def staff_app(request: HttpRequest) -> HttpResponse:
-    profile = selectors.staff_profile_of(request.user)
-    if profile is None:
-        return forbidden(request)
-    if profile.is_interpreter:
-        return redirect("ops:interpreter")  # issue 6: their own page, never the queue
+# Interpreters have their own page, never the queue.
+@staff_page(coordinator=False, interpreters="to their page", csrf_cookie=True)
+def staff_app(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     context = page_context(profile, page_strings.staff_app())
     # Sent with the label, so visitors read the role in their language (ops/public_roles.py).
     context["public_role"] = public_role(profile.public_label) or ""
@@ -69,30 +34,20 @@ def staff_app(request: HttpRequest) -> HttpResponse:
     return render(request, "ops/app.html", context)
 
 
-@staff_referrer_policy
-@never_cache
-@login_required
-@ensure_csrf_cookie
-def interpreter_page(request: HttpRequest) -> HttpResponse:
+@staff_page(coordinator=False, interpreters="only", csrf_cookie=True)
+def interpreter_page(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     """Issue 6: an interpreter's page — their device, on call, the requests offered to
     them, then the one conversation they accepted. Staff who are not interpreters get
     403 (their page is /staff/)."""
-    profile = selectors.staff_profile_of(request.user)
-    if profile is None or not profile.is_interpreter:
-        return forbidden(request)
     return render(
         request, "ops/interpreter.html", page_context(profile, page_strings.interpreter_page())
     )
 
 
-@staff_referrer_policy
-@never_cache
-@login_required
-@ensure_csrf_cookie
-def staff_setup(request: HttpRequest) -> HttpResponse:
-    profile = selectors.staff_profile_of(request.user)
-    if profile is None or not profile.is_coordinator:
-        return forbidden(request)
+# An interpreter who is also a coordinator gets it, as they get the setup API
+# (ops/devices/api.py: `api_view(coordinator=True)`).
+@staff_page(coordinator=True, interpreters="admitted", csrf_cookie=True)
+def staff_setup(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     return render(
         request,
         "ops/setup.html",
@@ -100,16 +55,10 @@ def staff_setup(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_referrer_policy
-@never_cache
-@login_required
-@ensure_csrf_cookie
-def staff_rota(request: HttpRequest) -> HttpResponse:
+@staff_page(coordinator=True, interpreters="refused", csrf_cookie=True)
+def staff_rota(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     """The coordinator's rota: weekly slots, one-off shifts, closures, and what routing
     knows of each staff member. Everything is read and written through the rota API."""
-    profile = selectors.staff_profile_of(request.user)
-    if profile is None or not profile.is_coordinator or profile.is_interpreter:
-        return forbidden(request)
     return render(request, "ops/rota.html", page_context(profile, page_strings.rota()))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,9 +34,10 @@ from ops.auth.sessions import (
     session_start,
     sessions_sign_out_everywhere,
 )
-from ops.devices import selectors
 from ops.jsonapi import error_response
-from ops.views import API_PREFIX, staff_referrer_policy
+from ops.models import StaffProfile
+from ops.pages import staff_page, staff_referrer_policy
+from ops.views import API_PREFIX
 
 LOGIN_TEMPLATE = "ops/login.html"
 
@@ -206,11 +206,9 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
 # -- signed in --------------------------------------------------------------------------------
 
 
-@staff_referrer_policy
+@staff_page(coordinator=False, interpreters="admitted", accounts_without_profile=True)
 @sensitive_post_parameters("code")
-@never_cache
-@login_required
-def security_view(request: HttpRequest) -> HttpResponse:
+def security_view(request: HttpRequest, profile: StaffProfile | None) -> HttpResponse:
     """This account: its authenticator, its recovery codes (new ones need a current
     code from the app), and "sign out everywhere"."""
     user = request.user
@@ -223,7 +221,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "staff_auth/recovery_codes.html",
-                {"codes": codes, "next": request.path, "profile": profile_of(request)},
+                {"codes": codes, "next": request.path, "profile": profile},
             )
         wrong = True
     context = {
@@ -231,18 +229,14 @@ def security_view(request: HttpRequest) -> HttpResponse:
         "wrong": wrong,
         "authenticator": two_factor.authenticator_of(user),
         "recovery_codes_left": two_factor.recovery_codes_left(user),
-        "profile": profile_of(request),
+        "profile": profile,
     }
     return render(request, "staff_auth/security.html", context)
 
 
-def profile_of(request: HttpRequest):
-    return selectors.staff_profile_of(request.user)
-
-
 @require_POST
-@login_required
-def sign_out_everywhere_view(request: HttpRequest) -> HttpResponse:
+@staff_page(coordinator=False, interpreters="admitted", accounts_without_profile=True)
+def sign_out_everywhere_view(request: HttpRequest, profile: StaffProfile | None) -> HttpResponse:
     sessions_sign_out_everywhere(user=request.user, actor=request.user)
     return redirect(settings.LOGIN_URL)
 

@@ -11,15 +11,11 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import segno
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -27,7 +23,6 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chat.crypto import suite1
@@ -36,7 +31,7 @@ from ops.campaigns import services as campaigns
 from ops.devices import selectors
 from ops.form_widgets import IsoDateInput
 from ops.models import Campaign, Channel, StaffProfile
-from ops.views import forbidden, staff_referrer_policy
+from ops.pages import staff_page
 from widget.languages import WIDGET_LANGUAGES
 
 QR_SCALE_PNG = 10
@@ -119,28 +114,6 @@ class StickerForm(forms.Form):
     )
 
 
-def staff_page(*, coordinator: bool) -> Callable:
-    """Signed in (both factors), a staff profile, not an interpreter; a coordinator if
-    asked. Anyone else gets the "not allowed" page."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @staff_referrer_policy
-        @never_cache
-        @login_required
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            profile = selectors.staff_profile_of(request.user)
-            if profile is None or profile.is_interpreter:
-                return forbidden(request)
-            if coordinator and not profile.is_coordinator:
-                return forbidden(request)
-            return view(request, profile, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
 def campaign_link(request: HttpRequest, campaign: Campaign) -> str:
     """The chat link the campaign's messages carry; a round in one language opens the
     chat in it (`?lang=`, widget/languages.py)."""
@@ -217,13 +190,13 @@ def campaign_list_context(request: HttpRequest, profile: StaffProfile) -> dict:
     }
 
 
-@staff_page(coordinator=False)
+@staff_page(coordinator=False, interpreters="refused")
 def campaign_list(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     return render(request, "ops/campaigns.html", campaign_list_context(request, profile))
 
 
 @require_POST
-@staff_page(coordinator=True)
+@staff_page(coordinator=True, interpreters="refused")
 def association_edit(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     """The association's name and one line on the visitor's page (empty: none)."""
     form = AssociationForm(request.POST)
@@ -235,7 +208,7 @@ def association_edit(request: HttpRequest, profile: StaffProfile) -> HttpRespons
 
 
 @require_http_methods(["GET", "POST"])
-@staff_page(coordinator=True)
+@staff_page(coordinator=True, interpreters="refused")
 def campaign_new(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -250,7 +223,7 @@ def campaign_new(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_page(coordinator=True)
+@staff_page(coordinator=True, interpreters="refused")
 def campaign_edit(request: HttpRequest, profile: StaffProfile, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     # The form validates a copy: the write goes through campaign_update, never form.save().
@@ -268,7 +241,7 @@ def campaign_edit(request: HttpRequest, profile: StaffProfile, campaign_id: int)
 
 
 @require_POST
-@staff_page(coordinator=False)
+@staff_page(coordinator=False, interpreters="refused")
 def campaign_sent(request: HttpRequest, profile: StaffProfile, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     form = SentForm(request.POST)
@@ -298,7 +271,7 @@ def campaign_sent(request: HttpRequest, profile: StaffProfile, campaign_id: int)
     return HttpResponseRedirect(f"{where}#campaign-{campaign.pk}")
 
 
-@staff_page(coordinator=False)
+@staff_page(coordinator=False, interpreters="refused")
 def campaign_qr(
     request: HttpRequest, profile: StaffProfile, campaign_id: int, kind: str
 ) -> HttpResponse:
@@ -336,7 +309,7 @@ def sticker_texts(languages: list[str]) -> list[dict]:
     return texts
 
 
-@staff_page(coordinator=False)
+@staff_page(coordinator=False, interpreters="refused")
 def campaign_sticker(request: HttpRequest, profile: StaffProfile, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     form = StickerForm(request.GET or None)

@@ -4,26 +4,17 @@ shell like the other staff pages: everything goes through ops/api_canned.py."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import ensure_csrf_cookie
 
 from ops import page_strings
 from ops.canned import rules
-from ops.devices import selectors
-from ops.views import forbidden, page_context, staff_referrer_policy
+from ops.models import StaffProfile
+from ops.pages import page_context, staff_page
 
 
-@staff_referrer_policy
-@never_cache
-@login_required
-@ensure_csrf_cookie
-def canned_page(request: HttpRequest) -> HttpResponse:
-    profile = selectors.staff_profile_of(request.user)
-    if profile is None or profile.is_interpreter:
-        return forbidden(request)
+@staff_page(coordinator=False, interpreters="refused", csrf_cookie=True)
+def canned_page(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     context = {
         **page_context(profile, page_strings.canned()),
         "variables": rules.STORED_VARIABLES,

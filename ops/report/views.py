@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ops import clock
-from ops.campaigns.views import staff_page
 from ops.form_widgets import IsoDateInput
 from ops.models import StaffProfile
+from ops.pages import staff_page
 from ops.report.figures import Period, period_default, report_figures
 from ops.report.tables import cell_text, report_sections
 
@@ -70,12 +70,12 @@ def report_context(request: HttpRequest, profile: StaffProfile, *, masked: bool)
     }
 
 
-@staff_page(coordinator=True)
+@staff_page(coordinator=True, interpreters="refused")
 def report_page(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     return render(request, "ops/report.html", report_context(request, profile, masked=False))
 
 
-@staff_page(coordinator=True)
+@staff_page(coordinator=True, interpreters="refused")
 def report_print(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     """One page for the funders: small counts shown as "< 5"."""
     context = report_context(request, profile, masked=True)
@@ -84,7 +84,7 @@ def report_print(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     return render(request, "ops/report_print.html", context)
 
 
-@staff_page(coordinator=True)
+@staff_page(coordinator=True, interpreters="refused")
 def report_csv(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     """Every table of the report, one after the other, small counts shown as "< 5"."""
     context = report_context(request, profile, masked=True)

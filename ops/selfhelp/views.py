@@ -6,42 +6,27 @@ Each view: who is asking → may they → act → render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from audit.models import Action
 from ops import clock
 from ops.canned import rules as canned_rules
 from ops.canned.models import CannedVariable
-from ops.devices import selectors as ops_selectors
+from ops.models import StaffProfile
+from ops.pages import page_context, staff_page
 from ops.selfhelp import formats, selectors, services
 from ops.selfhelp.content import AnswerTextData
 from ops.selfhelp.models import Section
 from ops.selfhelp.rendering import markdown_render, plain_render
-from ops.views import forbidden, page_context, staff_referrer_policy
 
 
-def staff_profile(request: HttpRequest):
-    profile = ops_selectors.staff_profile_of(request.user)
-    if profile is None or profile.is_interpreter:
-        return None
-    return profile
-
-
-@staff_referrer_policy
-@never_cache
-@login_required
-def pages_overview(request: HttpRequest) -> HttpResponse:
-    profile = staff_profile(request)
-    if profile is None:
-        return forbidden(request)
+@staff_page(coordinator=False, interpreters="refused")
+def pages_overview(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     data = selectors.pages_data()
     languages = selectors.pages_languages()
     missing = selectors.missing_translations(data, languages)
@@ -114,20 +99,16 @@ def answer_rows(section: str, language: str, posted: dict | None) -> list[dict]:
     return rows
 
 
-@staff_referrer_policy
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
-def pages_edit(request: HttpRequest, section: str, language: str) -> HttpResponse:
+@staff_page(
+    coordinator=False, interpreters="refused", coordinator_to_post=True, methods=["GET", "POST"]
+)
+def pages_edit(
+    request: HttpRequest, profile: StaffProfile, section: str, language: str
+) -> HttpResponse:
     """One section in one language: its title and introduction, each answer's question,
     text (unless it comes from a canned reply) and where to go."""
-    profile = staff_profile(request)
-    if profile is None:
-        return forbidden(request)
     if section not in Section.values or not canned_rules.LANGUAGE_PATTERN.match(language):
         raise Http404
-    if request.method == "POST" and not profile.is_coordinator:
-        return forbidden(request)
     problems: list[tuple[str, str]] = []
     posted = None
     section_text = next(
@@ -188,13 +169,8 @@ def pages_edit(request: HttpRequest, section: str, language: str) -> HttpRespons
     return render(request, "selfhelp/edit.html", context, status=400 if problems else 200)
 
 
-@staff_referrer_policy
-@never_cache
-@login_required
-def pages_export(request: HttpRequest) -> HttpResponse:
-    profile = staff_profile(request)
-    if profile is None:
-        return forbidden(request)
+@staff_page(coordinator=False, interpreters="refused")
+def pages_export(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     chosen = request.GET.get("format", "json")
     if chosen not in {"json", "csv"}:
         raise Http404
@@ -210,16 +186,10 @@ def pages_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@staff_referrer_policy
-@never_cache
-@login_required
-@require_POST
-def pages_import(request: HttpRequest) -> HttpResponse:
+@staff_page(coordinator=True, interpreters="refused", methods=["POST"])
+def pages_import(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     """A pages file (JSON or CSV, by its name), merged in or (``mode=replace``) making
     the pages exactly the file; all or nothing, every problem listed."""
-    profile = staff_profile(request)
-    if profile is None or not profile.is_coordinator:
-        return forbidden(request)
     upload = request.FILES.get("file")
     problems: list[tuple[str, str]] = []
     if upload is None:
