@@ -60,11 +60,11 @@ def staff_app(request: HttpRequest) -> HttpResponse:
     if profile is None:
         return forbidden(request)
     if profile.is_interpreter:
-        return redirect("ops:interpreter")  # issue 6: their own page, never the queue
+        return redirect("ops:interpreter")  # their own page, never the queue
     context = page_context(profile, page_strings.staff_app())
     # Sent with the label, so visitors read the role in their language (ops/public_roles.py).
     context["public_role"] = public_role(profile.public_label) or ""
-    context["expiry"] = expiry_policy()  # issue 7: shown in the dashboard
+    context["expiry"] = expiry_policy()  # shown in the dashboard
     context["topics"], context["outcomes"] = Topic.choices, Outcome.choices  # outcome-form.js
     return render(request, "ops/app.html", context)
 
@@ -74,7 +74,7 @@ def staff_app(request: HttpRequest) -> HttpResponse:
 @login_required
 @ensure_csrf_cookie
 def interpreter_page(request: HttpRequest) -> HttpResponse:
-    """Issue 6: an interpreter's page — their device, on call, the requests offered to
+    """An interpreter's page — their device, on call, the requests offered to
     them, then the one conversation they accepted. Staff who are not interpreters get
     403 (their page is /staff/)."""
     profile = selectors.staff_profile_of(request.user)
