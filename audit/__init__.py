@@ -1,4 +1,4 @@
-"""The audit log (issue 10): who did what, and when — never content, never an address.
+"""The audit log: who did what, and when — never content, never an address.
 
 Call ``audit.record(actor, action, target, details)`` from any action worth a trace
 (see ``audit.models.Action``). Entries are deleted after ``AUDIT_RETENTION_DAYS``.

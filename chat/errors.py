@@ -9,8 +9,9 @@ class ChatError(Exception):
 
 
 class QuotaExceeded(ChatError):
-    """Issue 15: a visitor's conversation wrote its bytes for the day, or the database
-    reached CHAT_DATABASE_MAX_BYTES; ``retry_after_ms`` says when to try again."""
+    """An anonymous visitor may not fill the disk: their conversation wrote its bytes for
+    the day, or the database reached CHAT_DATABASE_MAX_BYTES; ``retry_after_ms`` says
+    when to try again."""
 
     def __init__(self, message: str, *, retry_after_ms: int) -> None:
         super().__init__(message)
@@ -70,8 +71,9 @@ class CertificateInvalid(ChatError):
 
 
 class WrapKeyRefused(ChatError):
-    """Issue 7: a team key is wrapped only to a device KEM key that carries no other
-    version and was not retired, and a wrap key is signed by its device."""
+    """So that destroying a team key version leaves no key that opens its wraps, a team
+    key is wrapped only to a device KEM key that carries no other version and was not
+    retired; and a wrap key is signed by its device, so the server cannot slip in its own."""
 
 
 class TeamKeyVersionConflict(ChatError):

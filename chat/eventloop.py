@@ -1,4 +1,4 @@
-"""uvloop under Daphne (issue 18).
+"""uvloop under Daphne: a faster event loop for the sockets' hot path.
 
 Daphne makes its event loop when ``daphne.server`` is first imported (Django imports it
 while loading the ``daphne`` app) and installs Twisted's asyncio reactor on it; the loop

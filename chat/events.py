@@ -57,12 +57,12 @@ def staff_user_group(user_id: int) -> str:
 
 
 def interpreter_user_group(user_id: int) -> str:
-    """Every interpreter socket of one person (issue 6): requests offered to them, never
+    """Every interpreter socket of one person: requests offered to them, never
     the staff's routing news (interpreter sockets are not in `staff_user_group`)."""
     return f"interpreter.user.{int(user_id)}"
 
 
-# -- issue 10: closing staff sockets at once (chat/consumers/staff_session.py) ----------
+# -- closing staff sockets at once (chat/consumers/staff_session.py) -------------------
 
 
 def staff_device_group(device_id: str) -> str:

@@ -97,12 +97,12 @@ def expiry_preview(*, now: datetime) -> dict[str, int]:
 
 
 def empty_conversations() -> Q:
-    """Issue 15: conversations whose visitor has not written (no envelope of theirs)."""
+    """Conversations whose visitor has not written (no envelope of theirs)."""
     return ~Exists(Envelope.objects.filter(conversation=OuterRef("pk"), sender="visitor"))
 
 
 def empty_conversations_delete(*, now: datetime, batch: int = BATCH) -> int:
-    """Issue 15: a conversation opened CHAT_EMPTY_CONVERSATION_MINUTES ago whose visitor
+    """A conversation opened CHAT_EMPTY_CONVERSATION_MINUTES ago whose visitor
     never wrote is deleted. It never reached the queue, the counts or staff (the route is
     made by the first message, ops/routing/services.py), so it is not counted either: an open
     flood leaves nothing behind. Its sockets are told (`expiry`): the widget starts a

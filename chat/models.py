@@ -66,7 +66,7 @@ class Device(models.Model):
     created_at = models.DateTimeField()
     certified_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # Issue 7: the fresh KEM key (signed by this device's certified signing key) that
+    # The fresh KEM key (signed by this device's certified signing key) that
     # the next team key version is to be wrapped to, so that each version is sealed to
     # a KEM key of its own and the device can delete it when that version is destroyed.
     next_wrap_public_key = models.BinaryField(max_length=65, null=True, blank=True)
@@ -123,7 +123,7 @@ class TeamKeyWrap(models.Model):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="team_key_wraps")
     ciphertext = models.BinaryField(max_length=113)
     # The device KEM key this wrap is sealed to: its certificate's, or a wrap key it
-    # published (issue 7). One KEM key carries wraps of one team key version only.
+    # published. One KEM key carries wraps of one team key version only.
     kem_public_key = models.BinaryField(max_length=65)
     created_at = models.DateTimeField()
 
@@ -152,7 +152,7 @@ class Conversation(models.Model):
     current_epoch = models.IntegerField(default=-1)
     current_commit_hash = models.BinaryField(max_length=32, null=True, blank=True)
     epoch_started_at = models.DateTimeField(null=True, blank=True)
-    # Issue 6: no new envelope is accepted in an epoch up to this one (an interpreter who
+    # No new envelope is accepted in an epoch up to this one (an interpreter who
     # could read it left); -1 = none. Set when an interpreter leaves, so that messages are
     # held by the clients until a staff device has made an epoch without them.
     epochs_closed_through = models.IntegerField(default=-1)
@@ -276,7 +276,7 @@ class Participant(models.Model):
 
 
 class ReturnCode(models.Model):
-    """A visitor's return code (issue 7, docs/protocol.md §10): never the code, only
+    """A visitor's return code (docs/protocol.md §10): never the code, only
     HMAC(pepper, lookup) and the state the visitor's client sealed with a key derived
     from the code. One per conversation (a new code replaces the old one); deleted with
     the conversation."""

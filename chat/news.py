@@ -1,4 +1,4 @@
-"""Dashboard news, coalesced per process (issue 18): one ``news`` frame per staff socket per
+"""Dashboard news, coalesced per process: one ``news`` frame per staff socket per
 interval, whatever the number of visitors writing.
 
 Every visitor message makes two snapshots for the dashboards: `conversation.activity`

@@ -74,7 +74,7 @@ class RefusalWindow:
         return refused >= self.minimum and refused * 100 >= frames * self.percent
 
 
-# -- issue 10: limits that several sockets share, in this process's memory only ----------
+# -- limits that several sockets share, in this process's memory only -------------------
 # Nothing is stored about who writes: a conversation id (random, already in memory for
 # the sockets that follow it) and counts. Each `serve` process keeps its own, so with N
 # processes the ceiling is N times the setting: still bounded, and nothing to leak.
@@ -125,8 +125,9 @@ def conversation_frame_admit(conversation_id: str) -> int | None:
     )
 
 
-# Issue 15: messages a visitor sends in its conversation (CHAT_VISITOR_MESSAGES_*), close
-# to human typing, all its sockets together; under the frames' bucket above.
+# Messages a visitor sends in its conversation (CHAT_VISITOR_MESSAGES_*), close to human
+# typing, all its sockets together, so an anonymous script cannot flood staff or the disk;
+# under the frames' bucket above.
 visitor_message_buckets = SharedBuckets()
 
 

@@ -1,4 +1,4 @@
-"""How fast return codes may be looked up (issues 7 and 15, docs/protocol.md §10.4).
+"""How fast return codes may be looked up (docs/protocol.md §10.4).
 
 A code has 129 random bits: that is what protects the visitor, and guessing one online
 is hopeless whatever the rate. The limits here protect the database, and must never

@@ -78,7 +78,7 @@ def cert_kem_used(device: Device) -> bool:
 
 def team_key_usage() -> dict[int, int]:
     """How many conversations have their current epoch under each team key version:
-    what is still to move to the current version (issue 7)."""
+    what is still to move to the current version."""
     usage: dict[int, int] = {}
     current = Wrap.objects.filter(
         member_kind="team", commit__epoch=F("commit__conversation__current_epoch")
@@ -135,7 +135,7 @@ def party_may_read(party: Party, conversation_id: str) -> bool:
         return Conversation.objects.filter(pk=conversation_id).exists()
     if not interpreter_epochs(conversation_id=conversation_id, device_id=party.id):
         return False
-    # Issue 6: and only while the staff side says they are in it (not after they left).
+    # And only while the staff side says they are in it (not after they left).
     return interpreter_admitted(
         conversation_id=conversation_id, device_id=party.id, now=timezone.now()
     )
@@ -320,7 +320,7 @@ def _device_members(conversation_ids: list[str], device_ids: list[str]) -> set[s
 
 def interpreter_admitted(*, conversation_id: str, device_id: str, now: datetime) -> bool:
     """The staff side's word (CHAT_INTERPRETER_ADMITTED_HOOK); without a staff side,
-    any certified interpreter device may be added, as before issue 6."""
+    any certified interpreter device may be added."""
     admitted = hook("CHAT_INTERPRETER_ADMITTED_HOOK")
     if admitted is None:
         return True

@@ -153,7 +153,7 @@ INSTALLED_APPS = [
     # First, so that its runserver replaces Django's and its Twisted reactor is
     # installed before anything else imports Twisted.
     "daphne",
-    # django.contrib.admin behind the staff sign-in and its second factor (issue 10).
+    # django.contrib.admin behind the staff sign-in and its second factor.
     "ops.auth.admin_config.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -164,7 +164,7 @@ INSTALLED_APPS = [
     "chat",
     "ops",
     "widget",
-    # --- staff authentication and audit (issue 10) ---
+    # --- staff authentication and audit ---
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -183,7 +183,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # --- staff authentication (issue 10): which second factor verified the session
+    # --- staff authentication: which second factor verified the session
     # (django-otp), then no session counts unless it went through both factors and is
     # still on record (ops/auth/middleware.py) ---
     "django_otp.middleware.OTPMiddleware",
@@ -252,7 +252,7 @@ LOGIN_URL = "ops:login"
 LOGIN_REDIRECT_URL = "/staff/"
 LOGOUT_REDIRECT_URL = "ops:login"
 
-# --- Production profile (issue 10) -------------------------------------------------------
+# --- Production profile ------------------------------------------------------------------
 # PRODUCTION=true turns every transport protection on at once, behind the TLS-terminating
 # proxy of docker-compose.yml; `manage.py check --deploy` is then clean (a test runs it).
 # Each one can still be set on its own. Off by default, so the embedded default works
@@ -279,7 +279,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 X_FRAME_OPTIONS = "DENY"
 
-# --- Staff authentication (issue 10; ops/auth/, docs/threat-model.md) ------------------
+# --- Staff authentication (ops/auth/, docs/threat-model.md) ----------------------------
 # Password, then a second factor (TOTP, or a one-time recovery code), for every account:
 # a session exists only once both are done (ops/auth/views.py), and the middleware
 # drops any session that is not on record as such (ops/auth/middleware.py).
@@ -424,8 +424,8 @@ CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 65536, minimum=1024)
 # Per-connection token bucket for incoming frames.
 CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", 20, minimum=1)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 60, minimum=1)
-# Issue 10: per conversation, whatever the number of sockets writing in it (by default
-# what one socket may; chat/ratelimit.py).
+# Per conversation, whatever the number of sockets writing in it, so more sockets buy no
+# more (by default what one socket may; chat/ratelimit.py).
 CHAT_CONVERSATION_RATE_PER_SECOND = env_int(
     "CHAT_CONVERSATION_RATE_PER_SECOND", CHAT_RATE_PER_SECOND, minimum=1
 )
@@ -474,36 +474,37 @@ CHAT_FLOOD_REFUSED_PERCENT = env_int("CHAT_FLOOD_REFUSED_PERCENT", 50, minimum=1
 # (revocations, sign-outs, interpreters leaving, blocks; chat/notices.py) this often.
 CHAT_PARTY_RECHECK_SECONDS = env_int("CHAT_PARTY_RECHECK_SECONDS", 2, minimum=0)
 CHAT_NOTICES_POLL_SECONDS = env_int("CHAT_NOTICES_POLL_SECONDS", 3, minimum=1)
-# Issue 7, return codes (docs/protocol.md §10, docs/operations.md "Return codes"): the
-# server keeps HMAC(pepper, lookup). Unset, the pepper is derived from SECRET_KEY (so the
+# Return codes (docs/protocol.md §10, docs/operations.md "Return codes"): the server
+# keeps HMAC(pepper, lookup). Unset, the pepper is derived from SECRET_KEY (so the
 # embedded default and tests work) and `check --deploy` warns (chat.W001). Lookups
-# (chat/return_code_limits.py, issue 15): per socket a bucket; every lookup, right or
-# wrong, takes one of the second's budget before it runs, every process together (in
-# Redis when REDIS_URL is set, else in this process); a try past the budget waits in a
-# small queue for a later second, then is refused `rate_limited`. No lock on a code.
+# (chat/return_code_limits.py): per socket a bucket; every lookup, right or wrong, takes
+# one of the second's budget before it runs, every process together (in Redis when
+# REDIS_URL is set, else in this process); a try past the budget waits in a small queue
+# for a later second, then is refused `rate_limited`. No lock on a code.
 RETURN_CODE_PEPPER = env_secret("RETURN_CODE_PEPPER")
 CHAT_RETURN_CODE_TRIES_BURST = env_int("CHAT_RETURN_CODE_TRIES_BURST", 5, minimum=1)
 CHAT_RETURN_CODE_TRIES_PER_MINUTE = env_int("CHAT_RETURN_CODE_TRIES_PER_MINUTE", 6, minimum=1)
 CHAT_RETURN_CODE_LOOKUPS_PER_SECOND = env_int("CHAT_RETURN_CODE_LOOKUPS_PER_SECOND", 50, minimum=1)
 CHAT_RETURN_CODE_QUEUE = env_int("CHAT_RETURN_CODE_QUEUE", 32, minimum=0)
 CHAT_RETURN_CODE_WAIT_MS = env_int("CHAT_RETURN_CODE_WAIT_MS", 2000, minimum=0)
-# Issue 15, storage fill (chat/services/envelopes.py, docs/operations.md "Limits"): what
-# one anonymous conversation may store a day (ciphertext bytes, rolling 24 h), how fast a
-# visitor may send messages (per conversation, per process: close to human typing), and
-# the database size past which visitors' new envelopes are refused (0: no watermark;
-# pg_database_size read at most every CHAT_DATABASE_SIZE_CHECK_SECONDS).
+# Storage fill, so anonymous visitors cannot fill the disk (chat/services/envelopes.py,
+# docs/operations.md "Limits"): what one anonymous conversation may store a day
+# (ciphertext bytes, rolling 24 h), how fast a visitor may send messages (per
+# conversation, per process: close to human typing), and the database size past which
+# visitors' new envelopes are refused (0: no watermark; pg_database_size read at most
+# every CHAT_DATABASE_SIZE_CHECK_SECONDS).
 CHAT_VISITOR_BYTES_PER_DAY = env_int("CHAT_VISITOR_BYTES_PER_DAY", 2 * 1024 * 1024, minimum=1)
 CHAT_VISITOR_MESSAGES_PER_MINUTE = env_int("CHAT_VISITOR_MESSAGES_PER_MINUTE", 30, minimum=1)
 CHAT_VISITOR_MESSAGES_BURST = env_int("CHAT_VISITOR_MESSAGES_BURST", 10, minimum=1)
 CHAT_DATABASE_MAX_BYTES = env_int("CHAT_DATABASE_MAX_BYTES", 0, minimum=0)
 CHAT_DATABASE_SIZE_CHECK_SECONDS = env_int("CHAT_DATABASE_SIZE_CHECK_SECONDS", 30, minimum=1)
-# Issue 15: a conversation whose visitor has not written this long after it opened is
+# A conversation whose visitor has not written this long after it opened is
 # deleted by the expiry job (it never reached the queue, the counts or staff).
 CHAT_EMPTY_CONVERSATION_MINUTES = env_int("CHAT_EMPTY_CONVERSATION_MINUTES", 10, minimum=1)
 # Expiry (DESIGN §6.5): only anonymous counts outlive these.
 CHAT_IDLE_EXPIRY_DAYS = env_int("CHAT_IDLE_EXPIRY_DAYS", 30, minimum=1)
 CHAT_CLOSED_EXPIRY_DAYS = env_int("CHAT_CLOSED_EXPIRY_DAYS", 7, minimum=0)
-# Issue 7: the team key is due for rotation this long after it was made (and at once when
+# The team key is due for rotation this long after it was made (and at once when
 # a device that holds it is revoked). No longer than the conversation lifetime, so that
 # a backup is unreadable (every version it holds destroyed) within about twice that.
 CHAT_TEAM_KEY_ROTATION_DAYS = env_int(
@@ -524,36 +525,36 @@ CHAT_CAMPAIGN_VALIDATOR = env_str(
 # chat runs alone, with no routing, no presence and no `helpline.status`.
 CHAT_CONVERSATION_OPENED_HOOK = "ops.routing.services.conversation_opened"
 CHAT_VISITOR_WROTE_HOOK = "ops.routing.services.visitor_wrote"
-# Issue 24: staff (or an interpreter) wrote a text message: a visitor who asked is told.
+# Staff (or an interpreter) wrote a text message: a visitor who asked is told.
 CHAT_TEAM_WROTE_HOOK = "ops.push.services.team_wrote"
 CHAT_STATUS_PROVIDER = "ops.routing.availability.helpline_status"
 CHAT_ROUTE_STATUS_PROVIDER = "ops.routing.visitor_route.visitor_route_status"
 CHAT_STAFF_PRESENCE_HOOK = "ops.routing.presence.staff_socket"
-# Issue 10: a staff socket's session must be fully signed in (both factors) and on
+# A staff socket's session must be fully signed in (both factors) and on
 # record; the device it proves is bound to it (chat/consumers/staff_session.py).
 CHAT_STAFF_SESSION_CHECK = "ops.auth.sessions.staff_socket_session_valid"
 CHAT_STAFF_DEVICE_BOUND = "ops.auth.sessions.staff_socket_device_bound"
 # ... and an epoch that lets interpreter devices read is written to the audit log.
 CHAT_INTERPRETERS_IN_EPOCH_HOOK = "audit.services.interpreters_in_epoch"
 CHAT_CONVERSATIONS_DELETED_HOOK = "audit.services.conversations_deleted"
-# ... and so are a team key version destroyed and a device's published wrap key (issue 7).
+# ... and so are a team key version destroyed and a device's published wrap key.
 CHAT_TEAM_KEY_DESTROYED_HOOK = "audit.services.team_key_destroyed"
 CHAT_WRAP_KEY_PUBLISHED_HOOK = "audit.services.wrap_key_published"
-# Issue 6: an interpreter device may be in a conversation's epochs (and read it) only
-# while a request for it was accepted and has not ended (ops/interpreting.py).
+# An interpreter device may be in a conversation's epochs (and read it) only while a
+# request for it was accepted and has not ended (ops/interpreting/).
 CHAT_INTERPRETER_ADMITTED_HOOK = "ops.interpreting.services.interpreter_admitted"
 # ... and until when (its time limit): the interpreter's socket enforces it itself.
 CHAT_INTERPRETER_ADMITTED_UNTIL_HOOK = "ops.interpreting.services.interpreter_admitted_until"
-# Issue 7: before a conversation is deleted (expiry, or the visitor's "delete now"), the
+# Before a conversation is deleted (expiry, or the visitor's "delete now"), the
 # staff side adds it to the anonymous daily counts and tells the dashboards.
 CHAT_CONVERSATIONS_DELETING_HOOK = "ops.activity.counts.conversations_deleting"
-# Issue 8: the chat page's script (POST /c/<code>/opened) tells the staff side a known
+# The chat page's script (POST /c/<code>/opened) tells the staff side a known
 # campaign's link was opened (a counter per campaign and day, ops/campaigns/services.py); empty:
 # nothing is counted.
 WIDGET_LINK_OPENED_HOOK = "ops.campaigns.services.campaign_link_opened"
 # The funnel's "conversation went on": at least this many text messages, both sides.
 HELPLINE_LONG_CONVERSATION = env_int("HELPLINE_LONG_CONVERSATION", 10, minimum=2)
-# Issue 8: the most opens of one campaign's link counted on one day, across every
+# The most opens of one campaign's link counted on one day, across every
 # process (ops/campaigns/services.py): forged opens can skew the funnel by this much at most.
 HELPLINE_CAMPAIGN_OPENS_PER_DAY = env_int("HELPLINE_CAMPAIGN_OPENS_PER_DAY", 500, minimum=1)
 CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
@@ -563,7 +564,7 @@ CHAT_DEMO_DIR = Path(env_str("CHAT_DEMO_DIR", str(VAR_DIR / "demo")))
 # shift, instead of leaving it in the queue for someone to claim.
 HELPLINE_AUTO_ASSIGN = env_bool("HELPLINE_AUTO_ASSIGN", False)
 
-# Interpreter hand-off (issue 6, ops/interpreting.py): how long a request waits for an
+# Interpreter hand-off (ops/interpreting/): how long a request waits for an
 # interpreter on call before the staff member is told nobody took it, and how long an
 # interpreter stays in a conversation before an epoch without them is due.
 HELPLINE_INTERPRETER_REQUEST_SECONDS = env_int(
@@ -577,24 +578,24 @@ HELPLINE_INTERPRETER_TIME_LIMIT_MINUTES = env_int(
 # in production and by `manage.py serve --jobs` in the embedded default (chat/jobs.py).
 PERIODIC_JOBS = [
     ("chat.expiry.expiry_job", 60),
-    # Issue 7: destroy old team key versions no conversation uses any more.
+    # Destroy old team key versions no conversation uses any more (crypto-shredding).
     ("chat.services.shredding.team_key_shred_job", 300),
     # ... and tell the dashboards once when the team key is due for rotation on schedule.
     ("ops.devices.services.team_key_schedule_due_job", 300),
     # Shift opened / reminder / ended: status to visitors, hand-over (ops/jobs.py).
     ("ops.jobs.shifts_job", 30),
-    # Audit entries past AUDIT_RETENTION_DAYS; expired staff sessions (issue 10).
+    # Audit entries past AUDIT_RETENTION_DAYS; expired staff sessions.
     ("audit.jobs.audit_expire_job", 3600),
     ("ops.auth.jobs.sessions_expire_job", 900),
     # Interpreter requests nobody took in time; interpreters past their time limit.
     ("ops.interpreting.services.interpreting_job", 15),
     # Notices to open sockets (revocations, sign-outs...) older than an hour.
     ("chat.notices.notices_expire_job", 600),
-    # Issue 24: send the pushes that are due (ops/push/sending.py).
+    # Send the pushes that are due (ops/push/sending.py).
     ("ops.push.sending.push_send_job", 5),
 ]
 
-# --- Web Push (issue 24, ops/push/, docs/operations.md "Push notifications") ------------
+# --- Web Push (ops/push/, docs/operations.md "Push notifications") ----------------------
 # The helpline's VAPID private key (RFC 8292): a P-256 key, base64url of its 32 raw bytes,
 # made by `manage.py push_keys`. A secret like SECRET_KEY (PUSH_VAPID_PRIVATE_KEY_FILE for
 # container secrets). Unset: the embedded default reads var/vapid_private_key if
@@ -644,13 +645,13 @@ WIDGET_EXIT_URL = env_str("WIDGET_EXIT_URL", "https://meteofrance.com/")
 # The association's name and one line under the welcome, as a coordinator set them
 # (ops/association.py); empty: none shown.
 WIDGET_ASSOCIATION_PROVIDER = "ops.association.association_shown"
-# Issue 8: link opens the chat page's script reports (widget/link_opens.py), all codes
+# Link opens the chat page's script reports (widget/link_opens.py), all codes
 # together, per process: beyond this a burst costs no database write and counts nothing.
 WIDGET_LINK_OPENS_PER_MINUTE = env_int("WIDGET_LINK_OPENS_PER_MINUTE", 60, minimum=1)
 # The self-help pages beside the chat (widget/pages.py): what they show comes from the
 # staff side through this provider (ops/selfhelp/selectors.py); empty: no pages.
 WIDGET_PAGES_PROVIDER = "ops.selfhelp.selectors.visitor_pages"
-# Issue 24: the VAPID public key the chat page subscribes with, None when visitors are
+# The VAPID public key the chat page subscribes with, None when visitors are
 # not offered push (PUSH_VISITORS off, or no key); empty: never offered.
 WIDGET_PUSH_KEY_HOOK = "ops.push.vapid.visitor_push_key"
 # The installable app (its web app manifest): the name and the icon a phone shows on its
@@ -667,7 +668,7 @@ from widget.static_headers import static_headers_add  # noqa: E402
 WHITENOISE_ADD_HEADERS_FUNCTION = static_headers_add
 # --- end of the visitor widget block ----------------------------------------------------
 
-# --- Running it for real (issue 22; docs/install.md) -----------------------------------
+# --- Running it for real (docs/install.md) ---------------------------------------------
 # Request bodies: the most `serve` reads of one (config/request_limits.py), as Caddy's
 # `request_body max_size` (deploy/Caddyfile). The largest legitimate body is the canned
 # replies import (4 MiB, ops/canned/formats.py) with its form around it.

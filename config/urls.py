@@ -11,6 +11,6 @@ urlpatterns = [
     path("livez", livez, name="livez"),
     path("", include("ops.urls")),
     path("", include("widget.urls")),
-    # Issue 10: the second factor, account security, blocking, security.txt.
+    # The second factor, account security, blocking, security.txt.
     path("", include("ops.auth.urls")),
 ]

@@ -125,5 +125,5 @@ class StaffUserAdmin(UserAdmin):
     inlines = [*UserAdmin.inlines, StaffProfileInline]
 
 
-# The canned replies (issue 5) register their own admin.
+# The canned replies register their own admin.
 import ops.canned.admin  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""A year of outreach for the demo (issue 8; called by `manage.py demo_seed`, idempotent):
+"""A year of outreach for the demo (called by `manage.py demo_seed`, idempotent):
 rounds on escort sites, dating apps and social networks every ten days or so, standing
 stickers, flyers and a partner site, and the anonymous counts they would have left —
 return rates rising from about 10 % to 23 % over the year, as one association's did.

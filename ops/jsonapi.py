@@ -96,7 +96,7 @@ ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
         _("This conversation has moved on meanwhile. The dashboard will refresh."),
     ),
     errors.RotaInvalid: (400, "rota_invalid", _("This rota entry is not valid.")),
-    # Interpreter hand-off (ops/interpreting/), issue 6.
+    # Interpreter hand-off (ops/interpreting/).
     interpreting_errors.InterpreterUnavailable: (
         409,
         "request_taken",

@@ -27,7 +27,7 @@ class Skill(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    """Where a campaign's link reaches people (issue 8): the first three are outreach
+    """Where a campaign's link reaches people: the first three are outreach
     rounds (a date, a team, messages sent), the others standing links."""
 
     SITE = "site", _("escort or ads site")
@@ -166,7 +166,7 @@ class StaffProfile(models.Model):
     )
     last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     open_sockets = models.PositiveIntegerField(default=0, editable=False)
-    # Interpreters (issue 6): offered requests for their languages until then.
+    # Interpreters: offered requests for their languages until then.
     on_call_until = models.DateTimeField(_("on call until"), null=True, blank=True)
 
     class Meta:
@@ -367,15 +367,15 @@ class ShiftEvent(models.Model):
 
 
 # Models kept in packages of their own, imported here so they are models of this app
-# (migrations, admin): the anonymous activity counts and the outcome staff choose (issue
-# 7, ops/activity/); canned replies (issue 5, ops/canned/).
+# (migrations, admin): the anonymous activity counts and the outcome staff choose
+# (ops/activity/); canned replies (ops/canned/).
 from ops.activity.models import ActivityDay, ActivityTopic, ConversationOutcome  # noqa: E402, F401
 from ops.canned.models import CannedReply, CannedText, CannedVariable  # noqa: E402, F401
 
-# Interpreter requests (issue 6): ops/interpreting/.
+# Interpreter requests: ops/interpreting/.
 from ops.interpreting.models import InterpreterRequest  # noqa: E402, F401
 
-# Web Push subscriptions and their outbox (issue 24): ops/push/.
+# Web Push subscriptions and their outbox: ops/push/.
 from ops.push.models import (  # noqa: E402, F401
     PushOutbox,
     StaffPushSubscription,

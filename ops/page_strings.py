@@ -59,7 +59,7 @@ def staff_app() -> dict[str, str]:
         "announce.elsewhere": _("New message from {who} in a conversation in {language}"),
         "conversation.closed": _("This conversation is closed."),
         "conversation.visitor_typing": _("The visitor is writing…"),
-        # Issue 7: quick exit and "delete now" seen from the staff side.
+        # Quick exit and "delete now" seen from the staff side.
         "conversation.quick_exit": _(
             "The visitor left in a hurry (quick exit): their phone no longer shows the "
             "conversation. Do not write anything that would put them at risk if someone "
@@ -93,7 +93,7 @@ def staff_app() -> dict[str, str]:
 
 def interpreter_page() -> dict[str, str]:
     """The interpreter's page: the device gates and status lines of the staff app, then
-    its own (issue 6)."""
+    its own."""
     return {**staff_app(), **interpreting_strings.interpreter_page()}
 
 
@@ -228,7 +228,7 @@ def dashboard() -> dict[str, str]:
             "This browser blocks notifications for this site: allow them in its settings."
         ),
         "notifications.unsupported": _("This browser cannot show notifications."),
-        # Issue 24: push to this device when its tab is closed (ops/static/ops/staff-push.js).
+        # Push to this device when its tab is closed (ops/static/ops/staff-push.js).
         "push.on": _("This device will be told, even with the dashboard closed."),
         "push.off": _("This device will not be told any more."),
         "push.failed": _("This device could not be told: allow notifications, then try again."),
@@ -416,7 +416,7 @@ def setup() -> dict[str, str]:
             "Create a new team key version? New conversations will use it; devices that "
             "are not certified now will not get it."
         ),
-        # Issue 7: rotation due, and what still uses older versions.
+        # Rotation due, and what still uses older versions.
         "setup.rotation_due_device_revoked": _(
             "A revoked device held the current team key: create a new version so it "
             "cannot read new conversations."

@@ -19,7 +19,7 @@ from ops.selfhelp import views as selfhelp_views
 app_name = "ops"
 
 urlpatterns = [
-    # Password, then the second factor (ops/auth/urls.py): issue 10.
+    # Password, then the second factor (ops/auth/urls.py).
     path("staff/login/", auth_views.login_view, name="login"),
     path("staff/logout/", auth_views.logout_view, name="logout"),
     path("staff/language/", set_language, name="language"),
@@ -38,7 +38,7 @@ urlpatterns = [
         selfhelp_views.pages_edit,
         name="selfhelp-edit",
     ),
-    # Campaigns and the activity report (ops/campaigns/views.py, ops/report/), issue 8.
+    # Campaigns and the activity report (ops/campaigns/views.py, ops/report/).
     path("staff/campaigns/", campaign_pages.campaign_list, name="campaigns"),
     path("staff/campaigns/new", campaign_pages.campaign_new, name="campaign-new"),
     path(
@@ -64,7 +64,7 @@ urlpatterns = [
     path("staff/report/print", report_views.report_print, name="report-print"),
     path("staff/report/export.csv", report_views.report_csv, name="report-csv"),
     # The JSON API (ops/jsonapi.py; devices and keys: ops/devices/api.py).
-    # Web Push (issue 24, ops/push/api.py).
+    # Web Push (ops/push/api.py).
     path("staff/sw.js", push_views.staff_service_worker, name="staff-service-worker"),
     path("staff/api/push", push_api.staff_push_state, name="api-push"),
     path(
@@ -132,7 +132,7 @@ urlpatterns = [
         api_routing.route_outcome,
         name="api-route-outcome",
     ),
-    # Interpreter hand-off (ops/interpreting/api.py), issue 6.
+    # Interpreter hand-off (ops/interpreting/api.py).
     path("staff/api/interpreting", api_interpreting.interpreting_state, name="api-interpreting"),
     path(
         "staff/api/interpreting/on-call", api_interpreting.on_call, name="api-interpreting-on-call"

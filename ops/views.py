@@ -29,14 +29,14 @@ def staff_app(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     context = page_context(profile, page_strings.staff_app())
     # Sent with the label, so visitors read the role in their language (ops/public_roles.py).
     context["public_role"] = public_role(profile.public_label) or ""
-    context["expiry"] = expiry_policy()  # issue 7: shown in the dashboard
+    context["expiry"] = expiry_policy()  # shown in the dashboard
     context["topics"], context["outcomes"] = Topic.choices, Outcome.choices  # outcome-form.js
     return render(request, "ops/app.html", context)
 
 
 @staff_page(coordinator=False, interpreters="only", csrf_cookie=True)
 def interpreter_page(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
-    """Issue 6: an interpreter's page — their device, on call, the requests offered to
+    """An interpreter's page — their device, on call, the requests offered to
     them, then the one conversation they accepted. Staff who are not interpreters get
     403 (their page is /staff/)."""
     return render(

@@ -1,4 +1,4 @@
-"""Counting a campaign link's opens (issue 8) from the page's own script, not from the
+"""Counting a campaign link's opens from the page's own script, not from the
 GET: a messaging app that fetches `/c/<code>` to render a link preview (WhatsApp,
 Telegram, Signal do), or a crawler, runs no script and counts nothing.
 

@@ -12,7 +12,7 @@ urlpatterns = [
     path("c/", views.chat_link, name="chat"),
     path("c/<slug:code>", views.chat_link, name="chat"),
     path("c/<slug:code>/embed", views.chat_embed, name="embed"),
-    # Issue 8: the page's script says the link was opened (POST, empty; always 204).
+    # The page's script, not a link preview's GET, says it was opened (POST, empty; 204).
     path("c/<slug:code>/opened", views.link_opened, name="opened"),
     path("bye", views.bye, name="bye"),
     # The self-help pages beside the chat (widget/pages.py); "-" is the code of no campaign.

@@ -98,7 +98,7 @@ def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> Htt
         "layout": layout,
         # Shift times (the next opening) are shown on the helpline's clock.
         "time_zone": settings.TIME_ZONE,
-        # Issue 7: "this conversation disappears after … days without messages".
+        # For "this conversation disappears after … days without messages".
         "expiry_days": settings.CHAT_IDLE_EXPIRY_DAYS,
         "exit_path": reverse("widget:bye"),
         # For the embed only: where the partner page goes on quick exit, and which
@@ -107,7 +107,7 @@ def widget_render(request: HttpRequest, code: str | None, *, layout: str) -> Htt
             request.build_absolute_uri(settings.WIDGET_EXIT_URL) if layout == "embed" else None
         ),
         "partner_origins": partner_origins() if layout == "embed" else [],
-        # Issue 24: the VAPID public key when visitors may ask for push; null: not offered.
+        # The VAPID public key when visitors may ask for push; null: not offered.
         "push_key": push_key(),
         "catalogues": catalogues,
         # Imported by the page's script once it runs (widget/bundle-src).

@@ -96,7 +96,7 @@ class Connection:
         try:
             async for raw in self.websocket:
                 frame = self._decode(raw)
-                # Dashboard news, coalesced (issue 18): each item as if it came alone.
+                # Dashboard news, coalesced: each item as if it came alone.
                 for item in frame.items if isinstance(frame, f.News) else [frame]:
                     self._route(item)
         except ConnectionClosed:

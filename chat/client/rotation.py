@@ -1,4 +1,4 @@
-"""Moving a live conversation to the current team key (issue 7, protocol.md §5.5): a
+"""Moving a live conversation to the current team key (protocol.md §5.5): a
 staff device that holds the new version makes the next epoch, reason ``rekey``, wrapped
 to the new team key, the visitor and the interpreters of the current epoch. Old epochs
 stay wrapped to the old version, which is therefore destroyed only once the

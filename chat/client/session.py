@@ -61,7 +61,7 @@ class Session:
         # endpoint), as received; the reference client only keeps them for its callers.
         self.helpline_status: f.HelplineStatus | None = None
         self.staff_events: list[f.StaffEvent] = []
-        # Issue 7: conversations deleted (by their visitor, or expired) while followed.
+        # Conversations deleted (by their visitor, or expired) while followed.
         self.deleted: list[f.ConversationDeleted] = []
         # `typing` frames that opened (docs/protocol.md §6.5): (conversation, sender), and
         # the visitor's `conversation.route` frames, as received.
@@ -74,7 +74,7 @@ class Session:
         self._url_index = 0
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
-        # An interpreter's session sees only the items of its own epochs (issue 6).
+        # An interpreter's session sees only the items of its own epochs.
         self.sees_part = False
 
     # -- connection life ------------------------------------------------------------
@@ -316,7 +316,7 @@ class Session:
 
     async def backlog_done(self, followed: Followed, last_order: int) -> None:
         """The end of a backlog, for a session that sees only part of a conversation (an
-        interpreter, issue 6): the orders between the items sent are items of epochs it
+        interpreter): the orders between the items sent are items of epochs it
         is not in, not gaps. Apply what came, in order, up to the backlog's last order."""
         for order in sorted(o for o in followed.pending if o <= last_order):
             followed.last_order = max(followed.last_order, order - 1)

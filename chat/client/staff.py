@@ -137,9 +137,10 @@ class StaffClient(Session):
         )
 
     async def rotate_epoch(self, conversation_id: str) -> int | None:
-        """Issue 7: move the conversation to the newest team key version this device
-        holds, with a ``rekey`` epoch (chat/client/rotation.py). Returns its order, or
-        None when it was not due or another device made the next epoch first."""
+        """Move the conversation to the newest team key version this device holds, with a
+        ``rekey`` epoch (chat/client/rotation.py), so the old one can be destroyed. Returns
+        its order, or None when it was not due or another device made the next epoch
+        first."""
         followed = self.conversations[conversation_id]
         state = followed.state
         newest = max(self.team_keys, default=0)

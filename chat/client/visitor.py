@@ -110,7 +110,7 @@ class VisitorClient(Session):
             visitor_sig_pk=suite1.public_bytes(self.sig),
         )
 
-    # -- return codes (issue 7, docs/protocol.md §10) ----------------------------------
+    # -- return codes (docs/protocol.md §10) -------------------------------------------
 
     async def return_code_make(self) -> str:
         """A new code for this conversation (replacing any earlier one); only the
@@ -165,7 +165,7 @@ class VisitorClient(Session):
         return await self.send_text(self.conversation_id, text)
 
     async def delete(self) -> f.ConversationDeleted:
-        """Delete the conversation for everyone, now (issue 7). The server answers,
+        """Delete the conversation for everyone, now. The server answers,
         then closes the socket for good: the client forgets its token and keys."""
         deleted = await self.connection.request(
             f.ConversationDelete(conversation_id=self.conversation_id)

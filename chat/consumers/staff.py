@@ -30,7 +30,7 @@ from chat.services.devices import device_authenticate
 logger = logging.getLogger(__name__)
 
 
-# StaffSessionGuard (issue 10): the session must be fully signed in and on record; a
+# StaffSessionGuard: the session must be fully signed in and on record; a
 # revoked device or an ended session closes the socket at once.
 class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
     parser_factory = staticmethod(staff_parser)
@@ -58,18 +58,18 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
             user is not None
             and user.is_authenticated
             and user.is_active
-            and self.session_valid  # issue 10: both factors, still on record
+            and self.session_valid  # both factors, still on record
         )
 
     async def connect(self) -> None:
         self.interpreter_epochs: dict[str, set[int]] = {}
-        # Issue 6: until when an interpreter is admitted to each conversation it follows
+        # Until when an interpreter is admitted to each conversation it follows
         # (the staff side's time limit), as read at subscribe; and as this loop's time.
         self.interpreter_ends: dict[str, datetime] = {}
         self.interpreter_deadlines: dict[str, float] = {}
         self.interpreter_timers: list[asyncio.TimerHandle] = []
         self.nonce = suite1.random_bytes(f.NONCE_LEN)
-        self.session_valid = await self.session_admit()  # issue 10
+        self.session_valid = await self.session_admit()  # a cookie alone is not enough
         await super().connect()
 
     async def greet(self) -> None:
@@ -84,7 +84,7 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
             # presence lease ends it (ops/routing/presence.py).
             self.present = False
             await self.presence("closed")
-        await self.session_guard_leave()  # issue 10
+        await self.session_guard_leave()
         if self.party is not None and self.party.is_staff:
             for group in self.staff_groups():
                 await self.group_leave(group)
@@ -111,7 +111,7 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
         await events_publish(events)
 
     async def on_device_auth(self, frame: f.DeviceAuth) -> None:
-        await self.device_watch(frame.device_id)  # issue 10: before the check
+        await self.device_watch(frame.device_id)  # before the check: no revocation missed
         try:
             device = await db_call(device_authenticate)(
                 user_id=self.scope["user"].pk,
@@ -123,7 +123,7 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
         except Exception:
             await self.device_unwatch()
             raise
-        await self.device_bound(str(device.pk))  # issue 10: revoking it ends the session
+        await self.device_bound(str(device.pk))  # revoking it ends the session
         try:
             self.token_take(f"device:{device.pk}", frame.ref)
         except ProtocolError:
@@ -140,7 +140,7 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
                 await self.group_join(group)
             news_hub.started()  # this process's dashboard news (chat/news.py)
         else:
-            # Issue 6: an interpreter's own group, where requests for their languages
+            # An interpreter's own group, where requests for their languages
             # are offered (`interpreter.*` staff events); never the staff's news.
             await self.group_join(interpreter_user_group(self.scope["user"].pk))
         team_keys = await db_call(selectors.team_keys_for_device)(device)
@@ -210,7 +210,7 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
             self.interpreter_ends[conversation_id] = until
         return selectors.conversation_get(conversation_id)
 
-    # -- issue 6: an interpreter's time limit, kept by the socket itself --------------
+    # -- an interpreter's time limit, kept by the socket itself ------------------------
 
     def interpreter_deadline_set(self, conversation_id: str) -> None:
         """From subscribe on, the socket enforces the interpreter's time limit on every
@@ -285,7 +285,7 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
         await self.send(text_data=event["text"])
 
     async def conversation_deleted(self, event: dict) -> None:
-        """Issue 7: a conversation this socket follows was deleted by its visitor or
+        """A conversation this socket follows was deleted by its visitor or
         expired. Relayed, and the socket stops following it."""
         await self.unfollow(event["conversation_id"])
         await self.send_frame(
@@ -293,7 +293,7 @@ class StaffConsumer(StaffSessionGuard, ProtocolConsumer):
         )
 
     async def interpreter_ended(self, event: dict) -> None:
-        """Issue 6: sent to the interpreter device's group (the one revocation uses)
+        """Sent to the interpreter device's group (the one revocation uses)
         when they leave, are removed or their time runs out: the socket closes at once,
         whatever it was doing, and nothing more reaches it."""
         for conversation_id in list(self.backlog_upto):

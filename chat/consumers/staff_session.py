@@ -1,5 +1,5 @@
-"""What ties a staff socket to its session and its device (issue 10), mixed into
-StaffConsumer.
+"""What ties a staff socket to its session and its device, mixed into StaffConsumer, so a
+half signed-in session, a sign-out or a revoked device cannot keep a socket open.
 
 - At the handshake, the session must be on record as fully signed in (password and
   second factor), asked through the ``CHAT_STAFF_SESSION_CHECK`` hook: a session cookie

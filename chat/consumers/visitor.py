@@ -67,7 +67,7 @@ class VisitorConsumer(ProtocolConsumer):
     # -- helpline status (ops/README.md: CHAT_STATUS_PROVIDER) -------------------------
 
     async def greet(self) -> None:
-        # Issue 7: this socket's own allowance of return codes to try (§10.4).
+        # This socket's own allowance of return codes to try, against guessing (§10.4).
         self.return_code_bucket = TokenBucket(
             rate=settings.CHAT_RETURN_CODE_TRIES_PER_MINUTE / 60,
             burst=settings.CHAT_RETURN_CODE_TRIES_BURST,
@@ -133,8 +133,8 @@ class VisitorConsumer(ProtocolConsumer):
         await self.send_frame(route_frame(event["conversation_id"], event))
 
     async def conversation_blocked(self, event: dict) -> None:
-        """Issue 10: staff blocked this conversation (ops/routing/abuse.py): its token no longer
-        opens it. Say so, then close for good (4403: clients do not reconnect)."""
+        """Staff blocked this conversation (ops/routing/abuse.py): its token no longer opens
+        it. Say so, then close for good (4403: clients do not reconnect)."""
         if self.closing:
             return
         await self.send_frame(
@@ -146,8 +146,8 @@ class VisitorConsumer(ProtocolConsumer):
         await self.close_for(CloseCode.REFUSED)
 
     async def dispatch_frame(self, frame: f.ClientFrame) -> None:
-        """Issue 10: the limits sockets share (chat/ratelimit.py) — new conversations
-        per minute, and frames written per conversation however many sockets write."""
+        """The limits sockets share (chat/ratelimit.py), so opening more sockets does not buy
+        more: new conversations per minute, and frames written per conversation."""
         retry = None
         if isinstance(frame, f.ConversationOpen) and self.party is None:
             await self.open_pow_take(frame)
@@ -176,7 +176,7 @@ class VisitorConsumer(ProtocolConsumer):
             raise
 
     async def on_delete(self, frame: f.ConversationDelete) -> None:
-        """Issue 7, "delete now": the visitor deletes their own conversation for
+        """The visitor's "delete now": they delete their own conversation for
         everyone. Only the conversation this socket opened or resumed."""
         self.conversation_check(frame.conversation_id, frame.ref)
         events = await db_call(conversation_delete)(
@@ -191,7 +191,7 @@ class VisitorConsumer(ProtocolConsumer):
         await events_publish(events)  # staff, and this visitor's other tabs
         await self.close_for(CloseCode.CONVERSATION_GONE)
 
-    # -- return codes (issue 7, docs/protocol.md §10) ----------------------------------
+    # -- return codes (docs/protocol.md §10) -------------------------------------------
 
     async def return_code_try_admit(self) -> int | None:
         """This socket's bucket first, then one unit of every process's lookup budget,
@@ -226,7 +226,7 @@ class VisitorConsumer(ProtocolConsumer):
         await self.send_frame(f.ReturnCodeFound(ref=frame.ref, sealed=sealed))
 
     async def conversation_deleted(self, event: dict) -> None:
-        """Issue 7: the conversation was deleted (another tab of the visitor) or expired:
+        """The conversation was deleted (another tab of the visitor) or expired:
         say so, then close for good."""
         if getattr(self, "conversation_gone", False):
             return  # this socket deleted it and said so already

@@ -107,9 +107,10 @@ class AdminKeys:
 
 @dataclass
 class DeviceKeys:
-    """A device's private keys. ``kem`` is its certificate's KEM key (None once retired:
-    issue 7); ``wrap_keys`` the fresh KEM keys it published to receive later team key
-    versions on, each retired (deleted) with the version wrapped to it."""
+    """A device's private keys. ``kem`` is its certificate's KEM key (None once retired,
+    so that a destroyed version's wraps stay shut); ``wrap_keys`` the fresh KEM keys it
+    published to receive later team key versions on, each retired (deleted) with the
+    version wrapped to it."""
 
     kem: suite1.PrivateKey | None
     sig: suite1.PrivateKey

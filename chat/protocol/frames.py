@@ -36,7 +36,7 @@ CampaignCode = Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{1,32}$")]
 Token = Annotated[bytes, msgspec.Meta(min_length=TOKEN_LEN, max_length=TOKEN_LEN)]
 Wraps = Annotated[list[Wrap], msgspec.Meta(min_length=2, max_length=MEMBERS_MAX)]
 DeviceIds = Annotated[list[Uuid], msgspec.Meta(min_length=1, max_length=32)]
-# Issue 7, return codes (§10): the lookup id derived from a code, and the state the
+# Return codes (§10): the lookup id derived from a code, and the state the
 # visitor's client sealed with the code's key.
 Lookup = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 SealedState = Annotated[bytes, msgspec.Meta(min_length=28, max_length=1024)]
@@ -128,13 +128,13 @@ class ConversationUnsubscribe(ClientFrame, tag="conversation.unsubscribe", kw_on
 
 
 class ConversationDelete(ClientFrame, tag="conversation.delete", kw_only=True):
-    """Visitor only (issue 7): delete this conversation for everyone, now."""
+    """Visitor only: delete this conversation for everyone, now."""
 
     conversation_id: Uuid
 
 
 class ReturnCodeSet(ClientFrame, tag="return_code.set", kw_only=True):
-    """Visitor only (issue 7): store a new return code for this conversation."""
+    """Visitor only: store a new return code for this conversation."""
 
     conversation_id: Uuid
     lookup: Lookup
@@ -142,13 +142,13 @@ class ReturnCodeSet(ClientFrame, tag="return_code.set", kw_only=True):
 
 
 class ReturnCodeRevoke(ClientFrame, tag="return_code.revoke", kw_only=True):
-    """Visitor only (issue 7): turn this conversation's return code off."""
+    """Visitor only: turn this conversation's return code off."""
 
     conversation_id: Uuid
 
 
 class ReturnCodeOpen(ClientFrame, tag="return_code.open", kw_only=True):
-    """Visitor only (issue 7), before or after open/resume: the sealed state stored
+    """Visitor only, before or after open/resume: the sealed state stored
     under this lookup."""
 
     lookup: Lookup
@@ -363,15 +363,16 @@ class StaffEvent(ServerFrame, tag="staff.event", kw_only=True):
 
 
 class News(ServerFrame, tag="news", kw_only=True):
-    """Dashboard news, coalesced (issue 18): once per interval, to each staff socket, the
-    newest `conversation.activity` and `queue.changed` of every conversation that changed
-    since the last one. Clients handle each item as if it had come alone."""
+    """Dashboard news, coalesced so that a busy hour does not send every staff socket a
+    frame per change: once per interval, to each staff socket, the newest
+    `conversation.activity` and `queue.changed` of every conversation that changed since
+    the last one. Clients handle each item as if it had come alone."""
 
     items: list[ConversationActivity | StaffEvent]
 
 
 class ConversationDeleted(ServerFrame, tag="conversation.deleted", kw_only=True):
-    """The conversation is gone from the server (issue 7): the visitor deleted it
+    """The conversation is gone from the server: the visitor deleted it
     (`reason` "visitor"; with `ref`, the answer to their `conversation.delete`) or it
     expired ("expiry"). Sent to every socket that follows it."""
 

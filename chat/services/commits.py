@@ -79,7 +79,7 @@ def commit_submit(
         interpreters = [m.id for m in commit.members if m.kind not in ("team", "visitor")]
         added = hook("CHAT_INTERPRETERS_IN_EPOCH_HOOK")
         if interpreters and added is not None:
-            # The audit log (issue 10): in the transaction, so a rolled-back commit
+            # The audit log: in the transaction, so a rolled-back commit
             # leaves no entry.
             added(conversation_id=conversation_id, device_ids=interpreters, author=party.id)
     return CommitAccepted(order, commit, signature, wraps, duplicate=False)
@@ -121,7 +121,7 @@ def members_check(*, conversation: Conversation, commit: CommitObject, now: date
             if expected is not None and not interpreter_admitted(
                 conversation_id=str(conversation.pk), device_id=member.id, now=now
             ):
-                # Issue 6: only an interpreter whose request was accepted, and who has
+                # Only an interpreter whose request was accepted, and who has
                 # not left since, may be given an epoch secret.
                 raise CommitRejected(f"interpreter {member.id} is not invited here")
         if expected is None or suite1.key_id(expected) != member.key_id:
@@ -131,7 +131,7 @@ def members_check(*, conversation: Conversation, commit: CommitObject, now: date
 def epochs_close(*, conversation_id: str, device_id: str) -> int:
     """An interpreter device left: if any epoch gave it the secret, no new envelope is
     accepted in the current epoch or any before it (it could read those). Messages wait
-    in the clients until a staff device has made an epoch without it (issue 6). Returns
+    in the clients until a staff device has made an epoch without it. Returns
     the epoch closed through, or -1 when the device was in no epoch (nothing to hold)."""
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()

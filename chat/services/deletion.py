@@ -2,7 +2,7 @@
 (DESIGN §6.5, chat/expiry.py).
 
 Deleting a conversation row cascades to its commits, wraps, envelopes, participants,
-return code (issue 7) and whatever the staff side keeps about it (route, sealed notes,
+return code and whatever the staff side keeps about it (route, sealed notes,
 outcome); its token hash goes with the row. Before that, in the same transaction, the
 staff side adds it to the anonymous daily counts (CHAT_CONVERSATIONS_DELETING_HOOK);
 after it, the audit log gets a count and a reason, never an id
@@ -33,7 +33,7 @@ def conversations_delete_locked(
 ) -> list[Event]:
     """Delete conversations whose rows the caller has locked in its transaction; return
     the events to publish after commit. ``counted=False``: conversations whose visitor
-    never wrote (issue 15), which the counts and staff never saw."""
+    never wrote, which the counts and staff never saw (an open flood leaves nothing behind)."""
     if not ids:
         return []
     events = (

@@ -50,7 +50,7 @@ def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) ->
                     now=now,
                 )
                 if party.is_visitor
-                # Issue 24: the team wrote; a visitor who asked is told (by push).
+                # The team wrote; a visitor who asked is told (by push).
                 else hook_events(
                     "CHAT_TEAM_WROTE_HOOK",
                     conversation_id=envelope.conversation_id,
@@ -70,7 +70,7 @@ def envelope_submit(*, party: Party, envelope: EnvelopeObject, now: datetime) ->
     )
 
 
-# -- issue 15: what anonymous visitors may store (docs/operations.md "Limits") -----------
+# -- what anonymous visitors may store, so none can fill the disk (operations.md "Limits") --
 
 DAY = timedelta(days=1)
 
@@ -176,7 +176,7 @@ def envelope_store_current(*, party: Party, envelope: EnvelopeObject, now: datet
         pk,
         Conversation.State.OPEN,
         envelope.epoch,
-        envelope.epoch,  # issue 6: not an epoch an interpreter left (epoch_check)
+        envelope.epoch,  # not an epoch an interpreter left (epoch_check)
         *(
             []
             if party.is_visitor
@@ -209,7 +209,7 @@ def epoch_check(
     ):
         raise EpochClosed("this epoch has ended")
     if epoch <= epoch_closed_through(envelope.conversation_id):
-        # Issue 6: an interpreter who could read this epoch left; the clients hold their
+        # An interpreter who could read this epoch left; the clients hold their
         # messages until a staff device has made an epoch without them.
         raise EpochClosed("an interpreter left this epoch; wait for the next one")
     if party.is_interpreter and epoch not in selectors.interpreter_epochs(

@@ -1,4 +1,4 @@
-"""Return codes (issue 7, docs/protocol.md §10): the server's part.
+"""Return codes (docs/protocol.md §10): the server's part.
 
 The server never sees a code, only the lookup id the visitor's client derived from it,
 and stores only ``HMAC-SHA256(pepper, lookup)`` with the state the client sealed. So a

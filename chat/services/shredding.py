@@ -1,4 +1,4 @@
-"""Crypto-shredding (issue 7, protocol.md §4.4): a team key version is destroyed once no
+"""Crypto-shredding (protocol.md §4.4): a team key version is destroyed once no
 conversation on the server has an epoch wrapped to it, and with it every device KEM key
 its wraps were sealed to. A backup taken before then holds the version's wraps; once the
 version is destroyed no key that opens them is left anywhere (staff devices delete the

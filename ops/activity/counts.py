@@ -1,4 +1,4 @@
-"""Adding a conversation to the anonymous counts before it is deleted (issue 7).
+"""Adding a conversation to the anonymous counts before it is deleted.
 
 ``conversations_deleting`` is chat's CHAT_CONVERSATIONS_DELETING_HOOK: chat calls it in
 the transaction that deletes the conversations, after locking them, so a conversation is
@@ -65,7 +65,7 @@ def first_texts(conversation_ids: list) -> tuple[dict, dict]:
 
 def long_conversations(conversation_ids: list) -> set:
     """The conversations with at least settings.HELPLINE_LONG_CONVERSATION text
-    messages, both sides together (issue 8: "the conversation went on")."""
+    messages, both sides together ("the conversation went on")."""
     return set(
         Envelope.objects.filter(conversation_id__in=conversation_ids, content_type=TEXT)
         .values("conversation_id")

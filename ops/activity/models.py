@@ -1,4 +1,4 @@
-"""Anonymous activity counts (issue 7, DESIGN §6.5): what outlives a conversation.
+"""Anonymous activity counts (DESIGN §6.5): what outlives a conversation.
 
 Before a conversation is deleted (expiry or the visitor's "delete now"), it adds one to
 the counts of its day. A row says "on this day, from this campaign, in this language,
@@ -65,7 +65,7 @@ class ActivityDay(models.Model):
     visitor_wrote = models.PositiveIntegerField(default=0)
     staff_answered = models.PositiveIntegerField(default=0)
     deleted_by_visitor = models.PositiveIntegerField(default=0)
-    # Issue 8: conversations that went on past settings.HELPLINE_LONG_CONVERSATION
+    # Conversations that went on past settings.HELPLINE_LONG_CONVERSATION
     # messages (a real exchange, not one question).
     long_conversations = models.PositiveIntegerField(default=0)
     # First answer after the visitor's first message, in buckets (never the time itself).

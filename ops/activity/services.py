@@ -1,4 +1,4 @@
-"""The topics and outcome staff choose for a conversation (issue 7): what it adds to the
+"""The topics and outcome staff choose for a conversation: what it adds to the
 anonymous counts when it is deleted."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Staff authentication (issue 10): password, then a second factor, for every account.
+"""Staff authentication: password, then a second factor, for every account.
 
 A session is only ever created once both factors are done: the password step keeps the
 user id in an anonymous session ("half signed in"), the second-factor step logs in.

@@ -1,4 +1,4 @@
-"""Coordinator actions on a staff account (issue 10), in the staff JSON API:
+"""Coordinator actions on a staff account, in the staff JSON API:
 
 ``POST /staff/api/staff/<user_id>/sign-out``: end all their sessions and sockets;
 ``POST /staff/api/staff/<user_id>/two-factor-reset``: a lost phone — forget their

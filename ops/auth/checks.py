@@ -1,4 +1,4 @@
-"""Deploy checks of issue 10 (``manage.py check --deploy``)."""
+"""Deploy checks (``manage.py check --deploy``): security.txt and the push subject."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def security_txt_check(app_configs, **kwargs) -> list[Warning]:
 
 @register(Tags.security, deploy=True)
 def push_subject_check(app_configs, **kwargs) -> list[Warning]:
-    """Issue 24: with push on, the VAPID subject is who push services contact about our
+    """With push on, the VAPID subject is who push services contact about our
     pushes; Apple refuses pushes whose subject is not a real mailto: or https: URL."""
     subject = settings.PUSH_VAPID_SUBJECT
     if not settings.PUSH_VAPID_PRIVATE_KEY:

@@ -152,7 +152,7 @@ def staff_device_revoke(*, device_id: str, actor: AbstractBaseUser, now: datetim
     # The device's sockets first (4403, "revoked"), then the sessions it proved.
     notices_publish_on_commit([(staff_device_group(device_id), {"type": "device.revoked"})])
     sessions_end(list(StaffSession.objects.filter(device_id=device_id)))
-    staff_device_unsubscribe(device_id=device_id)  # issue 24: no push reaches it any more
+    staff_device_unsubscribe(device_id=device_id)  # no push reaches it any more
     if changed:
         device = Device.objects.select_related("user").get(pk=device_id)
         audit.record(

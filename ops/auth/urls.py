@@ -1,6 +1,7 @@
-"""Routes of issue 10: the second factor, the account's security page, the coordinator's
-account actions, blocking a conversation, and security.txt. (/staff/login/ and
-/staff/logout/ stay in ops/urls.py, under their old names, served by ops/auth/views.py.)"""
+"""Routes of staff authentication and abuse: the second factor, the account's security
+page, the coordinator's account actions, blocking a conversation, and security.txt.
+(/staff/login/ and /staff/logout/ stay in ops/urls.py, under their old names, served by
+ops/auth/views.py.)"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Campaigns (issue 8): codes for the chat link, what the coordinator edits, the sent
+"""Campaigns: codes for the chat link, what the coordinator edits, the sent
 count, the link-open counter.
 
 ``services`` (codes, create/update, the sent count, the link-open counter) · ``views``

@@ -1,4 +1,4 @@
-"""Campaigns (issue 8): codes for the chat link, what the coordinator edits, the sent
+"""Campaigns: codes for the chat link, what the coordinator edits, the sent
 count the outreach worker enters, and the link-open counter. Chat asks about codes
 through settings.CHAT_CAMPAIGN_VALIDATOR, the chat link page reports opens through
 settings.WIDGET_LINK_OPENED_HOOK."""

@@ -1,4 +1,4 @@
-"""The campaign pages (issue 8): the list, the coordinator's form, the sent count the
+"""The campaign pages: the list, the coordinator's form, the sent count the
 outreach worker enters, the QR code and the printable sticker sheet.
 
 Who: coordinators create and edit; staff who take conversations (not interpreters)

@@ -1,4 +1,4 @@
-"""Canned prevention replies (DESIGN §6.3, issue 5).
+"""Canned prevention replies (DESIGN §6.3).
 
 An entry has a title, a ``/shortcut``, topic tags and a body per language; bodies are
 public templates with variables (``{next_opening}``, ``{address}``, ``{hours}``,

@@ -1,4 +1,4 @@
-"""Devices and keys (issue 3, issue 7): the staff devices a browser registers and the
+"""Devices and keys: the staff devices a browser registers and the
 coordinator's browser certifies, the admin key, the team key versions and their wraps.
 Key ceremonies happen in browsers: this package takes public keys, signatures and wraps,
 and hands them to chat's services, which verify the cryptography.

@@ -1,4 +1,4 @@
-"""The staff JSON API of devices and keys (issue #3): devices, admin key, certificates,
+"""The staff JSON API of devices and keys: devices, admin key, certificates,
 team keys. The plumbing (checks, body parsing, the error table) is ops/jsonapi.py.
 
 Every view parses → checks permission → calls a service; nothing else.
@@ -53,7 +53,7 @@ class CertifyBody(Body):
 class TeamKeyBody(Body):
     announcement: TeamKeyAnnouncement
     wraps: dict[Uuid, WrapBytes]
-    # Issue 7: the KEM key each wrap is sealed to, when not the certificate's.
+    # The KEM key each wrap is sealed to, when not the certificate's.
     wrap_keys: dict[Uuid, PublicKey] = {}
 
 
@@ -102,7 +102,7 @@ def device_view_json(view: selectors.DeviceView) -> dict:
     certified = view.status == selectors.STATUS_CERTIFIED
     return {
         **device_json(view.device, view.status),
-        # Issue 7: the device deletes these KEM keys (hex key ids); it publishes a fresh
+        # The device deletes these KEM keys (hex key ids); it publishes a fresh
         # wrap key whenever none is waiting.
         "retired_wrap_key_ids": list(view.device.retired_wrap_key_ids),
         "wrap_key_waiting": view.device.next_wrap_public_key is not None,
@@ -200,7 +200,7 @@ def device_detail(request: HttpRequest, profile: StaffProfile, device_id: Any) -
 
 @api_view(method="POST")
 def device_wrap_key(request: HttpRequest, profile: StaffProfile, device_id: Any) -> JsonResponse:
-    """Issue 7: this browser's device publishes the fresh KEM key, signed by its
+    """This browser's device publishes the fresh KEM key, signed by its
     certified signing key, that the next team key version will be wrapped to."""
     body = body_parse(request, WrapKeyBody)
     if selectors.device_of(user=request.user, device_id=str(device_id)) is None:
@@ -258,11 +258,11 @@ def device_certify_view(
 def device_revoke_view(request: HttpRequest, profile: StaffProfile, device_id: Any) -> JsonResponse:
     if selectors.device_get(str(device_id)) is None:
         raise errors.NotFound("no such device")
-    # Issue 10: its sockets close and the sessions it proved end at once; audited.
+    # Its sockets close and the sessions it proved end at once; audited.
     now = timezone.now()
     with transaction.atomic():
         changed = staff_device_revoke(device_id=str(device_id), actor=request.user, now=now)
-        # Issue 7: a revoked device held the current team key: only the coordinator's
+        # A revoked device held the current team key: only the coordinator's
         # browser can sign a new one, so the server tells the dashboards it is due.
         services.team_key_rotation_due_tell(now=now)
     return JsonResponse({"device_id": str(device_id), "state": "revoked", "changed": changed})

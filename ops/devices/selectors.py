@@ -116,7 +116,7 @@ class SetupOverview:
     team_keys: list[TeamKey]
     current_team_key: TeamKey | None
     devices: list[SetupDevice]
-    # DESIGN §5, issue 7: why rotation is due now ("schedule", "device_revoked"), and how many live
+    # DESIGN §5: why rotation is due now ("schedule", "device_revoked"), and how many live
     # conversations have their current epoch under each version.
     rotation_due: list[str] = field(default_factory=list)
     team_key_usage: dict[int, int] = field(default_factory=dict)

@@ -136,7 +136,7 @@ def team_key_rotation_due_tell(*, now: datetime) -> list[str]:
 
 @transaction.atomic
 def team_key_schedule_due_tell(*, now: datetime) -> list[str]:
-    """The periodic job's part (issue 7): tell the dashboards once, when the current
+    """The periodic job's part: tell the dashboards once, when the current
     team key becomes due for rotation on schedule, so that a coordinator who is on line
     is alerted without opening the setup page. The mark and the event commit together:
     a run that fails tells on the next one."""

@@ -1,4 +1,4 @@
-"""Translated text of the interpreter hand-off's JavaScript (issue 6), merged into the
+"""Translated text of the interpreter hand-off's JavaScript, merged into the
 staff pages' string tables (ops/page_strings.py; ops/static/ops/strings.js reads them).
 Placeholders are ``{name}``."""
 

@@ -1,4 +1,4 @@
-"""Web Push (issue 24): staff told of a new conversation or message when their dashboard
+"""Web Push: staff told of a new conversation or message when their dashboard
 is closed, and a visitor who asked for it told that the team answered.
 
 RFC 8030 (the push protocol), RFC 8291 (payloads encrypted to the subscription:

@@ -1,4 +1,4 @@
-"""Web Push over HTTP (issue 24): the staff dashboard's toggle, and the visitor's opt-in.
+"""Web Push over HTTP: the staff dashboard's toggle, and the visitor's opt-in.
 
 Staff (session + CSRF, as the rest of /staff/api/):
 

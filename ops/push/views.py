@@ -1,4 +1,4 @@
-"""`/staff/sw.js`: the staff dashboard's service worker, scope `/staff/` (issue 24).
+"""`/staff/sw.js`: the staff dashboard's service worker, scope `/staff/`.
 
 Served from here, not /static/, because a worker's scope cannot reach above its own URL.
 It holds no secret and no per-person data, so it needs no sign-in: the browser fetches it

@@ -1,4 +1,4 @@
-"""The coordinator's activity report (issue 8): the page, its CSV and a one-page
+"""The coordinator's activity report: the page, its CSV and a one-page
 printable version for funders. Coordinators only (not interpreters)."""
 
 from __future__ import annotations

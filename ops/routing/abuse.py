@@ -1,4 +1,4 @@
-"""Abuse, outside chat's hot path (issue 10): a staff member blocks a conversation.
+"""Abuse, outside chat's hot path: a staff member blocks a conversation.
 
 Blocking ends the conversation for good: it is closed (chat refuses every frame on a
 closed conversation), its token hash is replaced by random bytes (the visitor's token,
@@ -68,7 +68,7 @@ def conversation_block(
     conversation.closed_at = conversation.closed_at or at
     conversation.save(update_fields=["token_hash", "state", "closed_at"])
     return_code_revoke(conversation_id=conversation_id)  # nor does the return code
-    conversation_unsubscribe(conversation_id=conversation_id)  # nor a push (issue 24)
+    conversation_unsubscribe(conversation_id=conversation_id)  # nor a push
     previous = route.assigned_to_id if route.state == Route.State.ASSIGNED else None
     route.state, route.closed_at, route.handed_over = Route.State.CLOSED, at, False
     route.assigned_to_id, route.assigned_at = None, None

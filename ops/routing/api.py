@@ -129,7 +129,7 @@ def route_close_view(
     return done(events, route_answer(conversation_id))
 
 
-# -- issue 7: topics and outcome, for the anonymous counts ----------------------------------
+# -- topics and outcome, for the anonymous counts -------------------------------------------
 
 TopicName = Literal[tuple(Topic.values)]  # type: ignore[valid-type]
 OutcomeName = Literal[tuple([*Outcome.values, ""])]  # type: ignore[valid-type]

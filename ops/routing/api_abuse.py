@@ -1,4 +1,4 @@
-"""The staff API's abuse actions (issue 10): ``POST /staff/api/routes/<id>/block``.
+"""The staff API's abuse actions: ``POST /staff/api/routes/<id>/block``.
 Staff only (interpreters are refused); the dashboard's button is built on it."""
 
 from __future__ import annotations

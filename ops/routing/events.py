@@ -125,6 +125,6 @@ def status_changed(*, at: datetime) -> Event:
 
 
 def team_key_rotation_due(reasons: list[str]) -> Event:
-    """Issue 7: the coordinator's dashboard and setup page say so (``reasons``:
-    ``schedule``, ``device_revoked``)."""
+    """The team key is due for rotation: the coordinator's dashboard and setup page say
+    so (``reasons``: ``schedule``, ``device_revoked``)."""
     return staff_event(STAFF_GROUP, "team_key.rotation_due", {"reasons": reasons})

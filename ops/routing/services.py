@@ -1,13 +1,13 @@
 """Routing (DESIGN §6.2): the queue, claims, transfers, closing, auto-assign, hand-over.
 
-Every conversation whose visitor has written (issue 15: made by the first message, not
-by the open) has one Route: ``waiting`` (in the queue) → ``assigned`` (to one staff
-member) → ``closed``; back to ``waiting`` on a cold transfer, at a shift's end, or when
-the visitor writes again after it was closed. Writes are race-free by the database:
-a claim is ``UPDATE … WHERE state = 'waiting'`` and its row count (of two staff clicking
-at once on two servers, exactly one wins); capacity is checked under a lock on the
-claimer's StaffProfile row, so one person's two tabs cannot both take the last place.
-Lock order, everywhere: staff profile(s), then the route.
+Every conversation whose visitor has written (made by the first message, not by the
+open, so a flood of opens never reaches the queue) has one Route: ``waiting`` (in the
+queue) → ``assigned`` (to one staff member) → ``closed``; back to ``waiting`` on a cold
+transfer, at a shift's end, or when the visitor writes again after it was closed. Writes
+are race-free by the database: a claim is ``UPDATE … WHERE state = 'waiting'`` and its
+row count (of two staff clicking at once on two servers, exactly one wins); capacity is
+checked under a lock on the claimer's StaffProfile row, so one person's two tabs cannot
+both take the last place. Lock order, everywhere: staff profile(s), then the route.
 
 Every function returns the events to publish after commit (ops/routing/events.py); the
 hooks take chat's ``now`` and put it on the helpline's clock (ops/clock.py), the others
@@ -69,7 +69,7 @@ def language_primary(code: str) -> str:
 def conversation_opened(
     *, conversation: Conversation, campaign_code: str, now: datetime
 ) -> list[Event]:
-    """A new conversation does NOT join the queue yet (issue 15): an open costs nothing
+    """A new conversation does NOT join the queue yet: an open costs nothing
     and a flood of them must not fill the queue. Its route is made by its visitor's first
     message (visitor_wrote); one whose visitor never writes is deleted by the expiry job
     within CHAT_EMPTY_CONVERSATION_MINUTES, never seen by staff nor counted."""
@@ -82,7 +82,7 @@ def visitor_wrote(*, conversation_id: str, order: int, now: datetime) -> list[Ev
     at = clock.shifted(now)
     route = route_unread_move(conversation_id, order)
     if route is not None:  # the common case, in one statement
-        if route.state == Route.State.ASSIGNED:  # issue 24: told by push if away
+        if route.state == Route.State.ASSIGNED:  # told by push if away
             push.staff_member_told(
                 user_id=route.assigned_to_id, kind=PushOutbox.Kind.MESSAGE, at=at
             )
@@ -99,7 +99,7 @@ def visitor_wrote(*, conversation_id: str, order: int, now: datetime) -> list[Ev
         handed_over=False,
     )
     route = route_get(conversation_id)
-    if route is None:  # the visitor's first message (issue 15): it joins the queue now
+    if route is None:  # the visitor's first message: it joins the queue now
         route = route_create_late(conversation_id, order=order, at=at)
         reopened = True
     if reopened:
@@ -155,7 +155,7 @@ def route_queued(route: Route, *, at: datetime, exclude: Iterable[int] = ()) -> 
                 user_id=assigned.assigned_to_id, kind=PushOutbox.Kind.CONVERSATION, at=at
             )
             return events + visitors_told([assigned])
-    push.conversation_queued(at=at)  # issue 24: staff on shift (or on call) told by push
+    push.conversation_queued(at=at)  # staff on shift (or on call) told by push
     return [staff_events.queue_changed(route), *visitors_told([route])]
 
 

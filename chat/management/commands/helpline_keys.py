@@ -9,7 +9,7 @@
     manage.py helpline_keys shred
     manage.py helpline_keys fingerprint
 
-Rotation (issue 7): each staff device publishes a fresh wrap key (``publish-wrap-key``;
+Rotation: each staff device publishes a fresh wrap key (``publish-wrap-key``;
 browsers do it on their own), then ``create-team-key`` makes the next version, wrapped
 to those keys. ``shred`` destroys now the old versions no conversation uses any more
 (the worker does it every five minutes).

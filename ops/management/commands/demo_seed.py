@@ -2,8 +2,8 @@
 a certified device, a team key wrapped to it, a campaign, and (ops/demo.py) the team and
 its rota with a shift open now; then print what to open.
 
-The demo's private keys, password and authenticator secret (the second factor, issue 10)
-are in var/demo/ (git-ignored, mode 0600) so that ``chat_smoke`` can act as the staff
+The demo's private keys, password and authenticator secret (the second factor) are
+in var/demo/ (git-ignored, mode 0600) so that ``chat_smoke`` can act as the staff
 device. A real helpline makes these in browsers, and each person enrols their own
 authenticator app at their first sign-in.
 """
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         )
         call_command("canned_load", stdout=StringIO())  # the starter library (ops/canned/)
         call_command("selfhelp_load", stdout=StringIO())  # the pages beside the chat
-        if settings.EMBEDDED_DEFAULT:  # Web Push's VAPID key (issue 24), once
+        if settings.EMBEDDED_DEFAULT:  # Web Push's VAPID key, once
             call_command("push_keys", stdout=StringIO())
         demo_variables_seed()  # so /prep and the others are complete in the demo
         demo_activity_seed(now=clock.now())  # a year of campaigns and their counts

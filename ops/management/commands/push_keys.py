@@ -1,4 +1,4 @@
-"""Make the helpline's VAPID key for Web Push (issue 24, docs/operations.md).
+"""Make the helpline's VAPID key for Web Push (docs/operations.md).
 
     manage.py push_keys                          # embedded default: var/vapid_private_key
     manage.py push_keys --out /run/secrets/vapid # production: then PUSH_VAPID_PRIVATE_KEY_FILE

@@ -122,7 +122,7 @@ export class Dashboard {
     }
     if (!this.state.loaded) return; // the load that follows has it all
     if (event === "team_key.rotation_due" && this.state.isCoordinator) {
-      // Issue 7: only the coordinator's browser can sign the next team key version.
+      // Only the coordinator's browser can sign the next team key version.
       this.notifier.alert(t("notify.rotation_due"), { onClick: () => location.assign("/staff/setup/") });
     }
     const change = this.state.apply(event, data);

@@ -108,7 +108,7 @@ export async function deviceStatus(deviceId) {
 /**
  * A StaffSession (chat/static/chat/protocol/staff.js) for this device's record, on this
  * page's origin; `callbacks` are the session's `on…` handlers. A staff device brings its
- * wrap keys (issue 7, wrap-keys.js); an interpreter's record has none.
+ * wrap keys (wrap-keys.js); an interpreter's record has none.
  */
 export function staffSessionFor({ record, adminFingerprint, label, publicRole = null, ...callbacks }) {
   return new StaffSession({

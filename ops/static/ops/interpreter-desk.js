@@ -1,5 +1,5 @@
 /**
- * Interpreters seen from the staff workspace (issue 6): ask for one in the open
+ * Interpreters seen from the staff workspace: ask for one in the open
  * conversation, cancel while nobody has accepted, remove one who joined; and the epochs
  * that go with it. When a request is accepted, the staff browser that has the
  * conversation makes a signed `member_add` epoch wrapped to the team key, the visitor

@@ -1,5 +1,5 @@
 /**
- * The interpreter's page once their device is certified (issue 6): on call, the requests
+ * The interpreter's page once their device is certified: on call, the requests
  * offered to them (a language and a deadline, never the conversation), then the one
  * conversation they accepted. They read from the epoch that added their device on; when
  * their part ends (they leave, staff remove them, their time is up: the server closes

@@ -1,6 +1,6 @@
 /**
- * What a conversation was about and how it ended (issue 7's anonymous counts, issue 8's
- * referrals): topics and an outcome from fixed lists, saved through
+ * What a conversation was about and how it ended (for the anonymous counts and the
+ * campaigns' referrals): topics and an outcome from fixed lists, saved through
  * GET/PUT /staff/api/routes/<id>/outcome. The lists are server-rendered in app.html
  * (translated labels); nothing free-form is ever sent.
  * @module

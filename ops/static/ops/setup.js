@@ -465,7 +465,7 @@ function renderTeam() {
   byId("team-needs-admin").hidden = loaded;
 }
 
-/** Issue 7: why rotation is due, and how many conversations are still to move. */
+/** Why rotation is due, and how many conversations are still to move. */
 function renderRotation(current) {
   const due = state.data.rotation_due;
   const notice = byId("team-rotation");

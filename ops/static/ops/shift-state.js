@@ -137,7 +137,7 @@ export class ShiftState {
         return { kind: "assigned", route: mine };
       }
       case "conversation.deleted": {
-        // Issue 7: deleted by its visitor, or expired: gone from every list.
+        // Deleted by its visitor, or expired: gone from every list.
         const route = this.routes.get(data.conversation_id) ?? null;
         this.routes.delete(data.conversation_id);
         return {

@@ -107,7 +107,8 @@ async function bootOnce(statusLine) {
     gate("gate-admin-changed");
     return;
   }
-  // Issue 7: delete the KEM keys of destroyed team key versions; publish a fresh one.
+  // Delete the KEM keys of destroyed team key versions, so their wraps open no more;
+  // publish a fresh one.
   record = await wrapKeysTidy(record, status);
   if (status.role === "staff" && !status.team_keys.some((entry) => entry.wrap !== null)) {
     gate("gate-team-key");
@@ -115,7 +116,7 @@ async function bootOnce(statusLine) {
     return;
   }
   workspace?.stop();
-  // Interpreters have their own page (/staff/interpreter/, issue 6): one conversation.
+  // Interpreters have their own page (/staff/interpreter/): one conversation.
   const View = role === "interpreter" ? InterpreterRoom : Workspace;
   workspace = new View({
     owner,
@@ -128,7 +129,7 @@ async function bootOnce(statusLine) {
   showOnly(GATES, null);
   workspace.onKeysDestroyed = () => boot(); // the keys to delete come with the device's status
   await workspace.start();
-  // Issue 24: "notify me on this device", once this browser is a certified staff device.
+  // "Notify me on this device", once this browser is a certified staff device.
   if (role === "staff") staffPushWire({ deviceId: record.deviceId }).catch(() => null);
 }
 

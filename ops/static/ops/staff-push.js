@@ -1,5 +1,5 @@
 /**
- * "Me prévenir sur cet appareil" (issue 24): Web Push to this staff device when the
+ * "Me prévenir sur cet appareil": Web Push to this staff device when the
  * dashboard is closed. Ticking subscribes through /staff/sw.js (scope /staff/) and gives
  * the server the subscription with this device's id (POST /staff/api/push/subscription);
  * unticking is one click: unsubscribed here and on the server. The server deletes the

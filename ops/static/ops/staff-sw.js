@@ -1,5 +1,5 @@
 // The staff dashboard's service worker, served at /staff/sw.js with scope /staff/
-// (ops/push/views.py). It does one thing: Web Push (issue 24). A push carries only
+// (ops/push/views.py). It does one thing: Web Push. A push carries only
 // {kind, count} (padded, encrypted to this browser); the notification says "New
 // conversation" or "New message" in the staff member's language (the dashboard gave
 // the words when the box was ticked), never who or what. A tap opens the dashboard.

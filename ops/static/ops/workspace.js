@@ -98,7 +98,7 @@ export class Workspace {
     await this.interpretersLoad();
   }
 
-  /** Issue 6: the interpreter requests, and the epochs they call for. */
+  /** The interpreter requests, and the epochs they call for. */
   async interpretersLoad() {
     try {
       await this.interpreters.load();
@@ -272,7 +272,7 @@ export class Workspace {
     this.renderSoon(conversation);
   }
 
-  /** Issue 7: the visitor deleted the conversation, or it expired. What this page
+  /** The visitor deleted the conversation, or it expired. What this page
    * decrypted of it goes too; an open view says why it is empty. Called by the socket
    * (`conversation.deleted`) and the dashboard (the staff event): twice is harmless. */
   onDeleted({ conversationId, reason }) {
@@ -360,7 +360,7 @@ export class Workspace {
     }
   }
 
-  /** Issue 7: a conversation whose current epoch is under an older team key moves to
+  /** A conversation whose current epoch is under an older team key moves to
    * the newest one with a `rekey` epoch made here (StaffSession.rotateEpoch). */
   async rekeyWhenDue(conversationId, lastOrder) {
     await this.session.caughtUp(conversationId, lastOrder);
@@ -604,7 +604,7 @@ export class Workspace {
   }
 }
 
-/** Issue 7: the visitor's quick exit, told end-to-end encrypted (`{kind: "quick_exit"}`). */
+/** The visitor's quick exit, told end-to-end encrypted (`{kind: "quick_exit"}`). */
 function isQuickExit(message) {
   return message.sender === "visitor" && message.event?.kind === "quick_exit";
 }

@@ -1,5 +1,5 @@
 /**
- * Issue 7 — this staff device's KEM keys for team wraps (protocol.md §4.4). Each team
+ * This staff device's KEM keys for team wraps (protocol.md §4.4). Each team
  * key version is wrapped to a KEM key that carries no other version, so that when the
  * version is destroyed the device deletes that KEM key, and a backup's copy of the wrap
  * opens no more. The device's record (device-store.js) holds `kemPair` (its

@@ -29,7 +29,7 @@ import { ConversationState, textContent, unixNow } from "./state.js";
 const utf8 = new TextEncoder();
 
 /**
- * The KEM key pairs a device still holds for team wraps (issue 7, protocol.md §4.4): its
+ * The KEM key pairs a device still holds for team wraps (protocol.md §4.4): its
  * certificate's (null once retired) and the wrap keys it published since.
  */
 export function deviceKemPairs(device) {
@@ -204,7 +204,7 @@ export class StaffSession extends Session {
   }
 
   /** Whether the conversation's current epoch is under an older team key version than
-   * the newest this device holds (issue 7: it should move with a `rekey` epoch). */
+   * the newest this device holds (then it should move with a `rekey` epoch). */
   rotationDue(conversationId) {
     const state = this.conversations.get(conversationId)?.state;
     const newest = this.newestTeamVersion();
@@ -213,7 +213,7 @@ export class StaffSession extends Session {
   }
 
   /**
-   * Move the conversation to the newest team key version (issue 7, protocol.md §5.5):
+   * Move the conversation to the newest team key version (protocol.md §5.5):
    * the next epoch, reason `rekey`, wrapped to that version, the visitor and the current
    * epoch's interpreters (epochMake). Resolves to the new epoch, or null when nothing was
    * due or another device made the next epoch first (then this one is dropped; the
@@ -268,7 +268,7 @@ export class StaffSession extends Session {
    * `team` (a team key announcement; by default the newest current one this device
    * holds), the visitor and `interpreters` (`[{deviceId, label}]`, each checked against
    * a certificate of role `interpreter` that verifies under the admin key). `reason` is
-   * `member_add` or `member_remove` (issue 6), or `rekey` (rotateEpoch). Resolves to the
+   * `member_add` or `member_remove` (an interpreter), or `rekey` (rotateEpoch). Resolves to the
    * new epoch, or null when another device's commit won the race (`epoch_conflict`:
    * ours is forgotten). `onCommit` hears of it as of any other commit applied.
    */

@@ -1,5 +1,5 @@
 // The service worker of the visitor's pages, served at /c/sw.js with scope /c/ — the one
-// worker of that scope: the offline copy of the pages, and Web Push (issue 24, below).
+// worker of that scope: the offline copy of the pages, and Web Push (below).
 //
 // Offline copy: a page asks (postMessage {type: "kit", url}) for the list at `url`
 // (widget/pages.py offline_kit: every page of the language, the chat's page, code and
@@ -71,7 +71,7 @@ async function networkThenCopy(request, navigation) {
   }
 }
 
-// --- Web Push (issue 24) -----------------------------------------------------------------
+// --- Web Push ----------------------------------------------------------------------------
 //
 // The visitor asked "tell me on this phone when the team answers" (widget/static/widget/
 // push.js). A push carries only {kind, count}, padded; the notification says only "You
