@@ -24,25 +24,10 @@ from django.views.decorators.http import require_http_methods
 from ops.devices import selectors
 from ops.models import StaffProfile
 
-# Not the site-wide "no-referrer": under it browsers send `Origin: null` with every POST
-# (forms and fetch alike), which Django's CSRF check rightly refuses. The staff pages
-# link nowhere outside the helpline, so "same-origin" tells no other site anything.
-STAFF_REFERRER_POLICY = "same-origin"
-
 # What a page does with interpreters: "refused" (the "not allowed" page), "admitted"
 # (like anyone else the rule lets in), "only" (everyone else is refused), "to their page"
 # (sent to /staff/interpreter/).
 Interpreters = Literal["refused", "admitted", "only", "to their page"]
-
-
-def staff_referrer_policy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = STAFF_REFERRER_POLICY
-        return response
-
-    return wrapper
 
 
 def forbidden(request: HttpRequest) -> HttpResponse:
@@ -138,7 +123,7 @@ def staff_page(
             guarded = require_http_methods(list(methods))(guarded)
         if csrf_cookie:
             guarded = ensure_csrf_cookie(guarded)
-        guarded = staff_referrer_policy(never_cache(login_required(guarded)))
+        guarded = never_cache(login_required(guarded))
         guarded.staff_page_rule = rule  # type: ignore[attr-defined]
         return guarded
 

@@ -36,7 +36,7 @@ from ops.auth.sessions import (
 )
 from ops.jsonapi import error_response
 from ops.models import StaffProfile
-from ops.pages import staff_page, staff_referrer_policy
+from ops.pages import staff_page
 from ops.views import API_PREFIX
 
 LOGIN_TEMPLATE = "ops/login.html"
@@ -55,7 +55,6 @@ def next_url_of(request: HttpRequest) -> str:
 # -- step 1: the password -------------------------------------------------------------------
 
 
-@staff_referrer_policy
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -132,7 +131,6 @@ def pending_or_login(request: HttpRequest):
     return pending, None
 
 
-@staff_referrer_policy
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
@@ -164,7 +162,6 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
     return render(request, "staff_auth/second_factor.html", {"form": form, "wrong": wrong})
 
 
-@staff_referrer_policy
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache

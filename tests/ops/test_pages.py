@@ -132,8 +132,9 @@ def test_every_static_file_a_page_names_exists(coordinator, path):
 
 @pytest.mark.parametrize("path", [*PAGES, "/staff/login/"])
 def test_pages_let_the_browser_send_its_origin_with_posts(coordinator, path):
-    """Under the site-wide "no-referrer", browsers send `Origin: null` with POSTs, and
-    the CSRF check refuses every form and API call: the staff pages use same-origin."""
+    """Under "no-referrer" (the visitor's pages), browsers send `Origin: null` with
+    POSTs, and the CSRF check refuses every form and API call: the staff pages use
+    same-origin, the site-wide policy."""
     client = coordinator.client if path != "/staff/login/" else Client()
     response = client.get(path)
     assert response["Referrer-Policy"] == "same-origin"

@@ -38,9 +38,9 @@ const EXIT_ESCAPE_WINDOW_MS = 1500;
 const TYPING_SEND_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 6000;
 const EXIT_WIPE_WAIT_MS = 1000;
-// Quick exit waits this long at most for the staff notice to leave (issue 7).
+// Quick exit waits this long at most for the staff notice to leave.
 const EXIT_TELL_WAIT_MS = 700;
-// "Delete now" (issue 7): its strings come from the catalogue only.
+// "Delete now": its strings come from the catalogue only.
 const DELETE_STRINGS = {
   "delete-now": "delete_now",
   "delete-question": "delete_confirm",
@@ -63,8 +63,8 @@ const app = {
   readSent: 0,
   resuming: false,
   exiting: false,
-  deleting: false, // issue 7: "delete now" under way
-  gone: false, // issue 7: the conversation was just deleted; a new one is being set up
+  deleting: false, // "delete now" under way
+  gone: false, // the conversation was just deleted; a new one is being set up
   ended: false, // the conversation cannot go on (the team blocked it)
   helplineStatus: null, // the last helpline.status
   route: null, // the last conversation.route: {state, ahead}
@@ -92,7 +92,7 @@ rememberWire();
 vibrateWire();
 receiptsWire();
 deleteWire();
-// Issue 24: "tell me on this phone when the team answers" (push.js).
+// "Tell me on this phone when the team answers" (push.js).
 const push = pushWire(config, {
   token: () => app.session?.token ?? null,
   language: () => document.documentElement.lang || config.language,
@@ -197,9 +197,9 @@ function sessionOptions() {
     // Open or closed, someone free or not: sent as soon as the socket connects, so a
     // visitor writing outside hours learns it before the first message.
     onHelplineStatus: helplineShow,
-    // Deleted from another tab, or expired while the page was open (issue 7).
+    // Deleted from another tab, or expired while the page was open.
     onDeleted: (deleted) => conversationGone(deleted.reason),
-    // Issue 6: "an interpreter (Bulgarian) joined / left", from the signed commits.
+    // "An interpreter (Bulgarian) joined / left", from the signed commits.
     onCommit: interpreterShow,
     // Where the conversation stands with the team: waiting (and how many before),
     // taken, closed by the team.
@@ -493,7 +493,7 @@ function errorShow(error, context = {}) {
     // The token of a conversation that expired or was deleted while the page was open.
     unauthorized: "error_closed",
     rate_limited: "error_rate_limited",
-    // Issue 15: the conversation wrote all it may today, or the helpline's storage is
+    // The conversation wrote all it may today, or the helpline's storage is
     // full; the server says when to try again (`retry_after_ms`), shown in hours.
     quota_exceeded: "error_quota_exceeded",
   }[code];
@@ -631,7 +631,7 @@ async function quickExit() {
     .catch(() => null);
   await Promise.race([told, sleep(EXIT_TELL_WAIT_MS)]);
   const wipe = Promise.allSettled([
-    push.forget(session?.token ?? null), // issue 24: no phone told of anything any more
+    push.forget(session?.token ?? null), // no phone told of anything any more
     Promise.resolve().then(() => session?.stop()),
     storageWipe(),
   ]);
@@ -641,7 +641,7 @@ async function quickExit() {
   location.replace(config.exit_path);
 }
 
-// --- how long it lasts, and deleting it now (issue 7) --------------------------------
+// --- how long it lasts, and deleting it now --------------------------------------
 
 /** "This conversation disappears on its own after N days without messages." */
 function policyShow() {
@@ -717,7 +717,7 @@ async function deleteNow() {
 async function conversationGone(reason) {
   if (app.exiting || app.gone) return;
   app.gone = true;
-  // Issue 15: an empty conversation (nothing written, nothing received) is deleted by
+  // An empty conversation (nothing written, nothing received) is deleted by
   // the server after some minutes; a fresh one takes its place without a word.
   const empty = app.lastOwnOrder === 0 && app.shownOrders.size === 0 && !app.outbox.length;
   const old = app.session;
@@ -759,7 +759,7 @@ async function conversationGone(reason) {
   }
 }
 
-// --- coming back with a return code (issue 7, return-code.js) -------------------------
+// --- coming back with a return code (return-code.js) -------------------------------
 
 /** A return code opened a conversation's state: it replaces this page's empty session
  *  and comes back whole (the backlog replays from the start, own messages included).

@@ -1,4 +1,4 @@
-// Issue 8: the campaign link was opened by a person. The server no longer counts the
+// The campaign link was opened by a person. The server no longer counts the
 // GET of /c/<code> (a messaging app fetching it for a link preview runs no script); this
 // module, run once per page load, sends one empty POST instead (widget/link_opens.py).
 //

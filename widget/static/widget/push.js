@@ -1,4 +1,4 @@
-// Issue 24: "tell me on this phone when the team answers" — Web Push, opt-in, offered
+// "Tell me on this phone when the team answers" — Web Push, opt-in, offered
 // after the visitor's first message, only when the helpline has it on (config.push_key:
 // the VAPID public key, null when off) and the browser can.
 //

@@ -1,4 +1,4 @@
-// The return code in the page (issue 7, docs/protocol.md §10): "Get a code to come
+// The return code in the page (docs/protocol.md §10): "Get a code to come
 // back later" once the conversation exists, "I have a code" before. The code is made,
 // shown and typed here only; what leaves the browser is a lookup id derived from it
 // (chat/static/chat/protocol/return-code.js). The code is never stored: it stays in the

@@ -25,7 +25,7 @@ export function statusLine(state) {
   if (state.ended || connection === "closed") return line("status_closed", "off");
   if (connection === "offline") return line("status_offline", "warn");
   // A message not stored yet (the server failed, or the link dropped): it goes again by
-  // itself, and the visitor is told so rather than left guessing (issue 16).
+  // itself, and the visitor is told so rather than left guessing.
   if (state.delayed) return line("status_send_delayed", "warn");
   if (connection === "reconnecting") return line("status_reconnecting", "warn");
   if (connection !== "open") return line("status_connecting", "wait");

@@ -1,8 +1,8 @@
 // What the widget keeps on the phone: nothing, unless the visitor ticks "keep this
 // conversation on this phone". Then one IndexedDB record holds the session's exported
 // state (token, conversation, keys). IndexedDB, because it stores CryptoKeys as they
-// are (structured clone). The visitor's keys are extractable since issue 7 (a return
-// code seals them): someone holding an unlocked phone with a kept conversation could
+// are (structured clone). The visitor's keys are extractable (a return code
+// seals them): someone holding an unlocked phone with a kept conversation could
 // already reopen it with the kept token, so that gives them nothing more.
 //
 // Reading never creates anything: opening a database that does not exist would leave

@@ -313,7 +313,7 @@ export class ChatUi {
     this.arrived();
   }
 
-  /** Issue 7, "delete now": everything of the deleted conversation leaves the page;
+  /** "Delete now": everything of the deleted conversation leaves the page;
    *  the welcome and the page's own tips stay. */
   conversationClear() {
     for (const item of [...this.list.children]) {
@@ -345,7 +345,7 @@ export class ChatUi {
     this.whoRefresh(sender);
   }
 
-  /** Issue 6: a device the signed commits added as an interpreter. */
+  /** A device the signed commits added as an interpreter. */
   interpreterSet(sender) {
     this.interpreters.add(sender);
     this.whoRefresh(sender);

@@ -1,6 +1,6 @@
 /**
- * Who an epoch adds or removes, read from the signed commits (docs/protocol.md §5.4,
- * issue 6): an interpreter device is a `device` member labelled `interpreter:<language>`.
+ * Who an epoch adds or removes, read from the signed commits (docs/protocol.md §5.4):
+ * an interpreter device is a `device` member labelled `interpreter:<language>`.
  * Pages show "an interpreter (Bulgarian) joined / left" from these, never from what the
  * server says.
  * @module

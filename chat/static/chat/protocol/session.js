@@ -33,8 +33,8 @@ const BACKOFF_MAX_MS = 10000;
 // Refusals that a later attempt may cure; any other refusal is final.
 const TRANSIENT_CODES = new Set(["rate_limited", "internal"]);
 // Close codes of a socket the server will not take back: no session (4401), refused.
-// 4410: the conversation was deleted or expired (issue 7).
-// 4411: an interpreter's part in the conversation ended (issue 6).
+// 4410: the conversation was deleted or expired.
+// 4411: an interpreter's part in the conversation ended.
 // Any other close is tried again with backoff: 4413 (the socket did not read what it
 // was sent: a link too slow for a while), 4429 (a flood), 4408, a network failure.
 const FATAL_CLOSE_CODES = new Set([4401, 4403, 4410, 4411]);
@@ -115,7 +115,7 @@ export class Session {
     this.up = false;
     this.waiters = [];
     this.heartbeat = null;
-    // An interpreter's session sees only the items of its own epochs (issue 6).
+    // An interpreter's session sees only the items of its own epochs: it may read nothing from before it joined or after it left.
     this.seesPart = false;
   }
 
@@ -422,7 +422,7 @@ export class Session {
         this.staffEvent(item);
         break;
       case "news":
-        // Dashboard news, coalesced (issue 18): each item as if it had come alone.
+        // Dashboard news, coalesced (one frame a second, chat/news.py): each item as if it had come alone.
         for (const news of item.items) await this.handle(news);
         break;
       case "helpline.status":
@@ -454,7 +454,7 @@ export class Session {
     }
   }
 
-  /** A followed conversation is gone from the server (issue 7): forget it, say so. */
+  /** A followed conversation is gone from the server (deleted, expired): forget it, say so. */
   conversationDeleted(item) {
     const followed = this.conversations.get(item.conversation_id);
     if (followed) clearTimeout(followed.gapTimer);

@@ -115,7 +115,7 @@ export class VisitorSession extends Session {
   }
 
   /** Make the keys (if new) and connect; the conversation opens on the first send.
-   * Extractable (issue 7): a return code seals their scalars (protocol/return-code.js).
+   * Extractable: a return code seals their scalars (protocol/return-code.js).
    * Whoever can run this page's script can use them anyway; the phone's holder gains
    * nothing from extractability that the stored token does not already give. */
   async start() {
@@ -278,7 +278,7 @@ export class VisitorSession extends Session {
   }
 
   /**
-   * Delete the conversation for everyone, now (issue 7, docs/protocol.md §8.2). Resolves
+   * Delete the conversation for everyone, now (docs/protocol.md §8.2). Resolves
    * once the server has deleted it (or at once when nothing was ever sent: there is
    * nothing on the server); the session then stops and forgets its token and keys.
    */

@@ -34,7 +34,7 @@ export async function offlineForget() {
     steps.push(caches.keys().then((names) => Promise.all(names.map((name) => caches.delete(name)))));
   }
   if ("serviceWorker" in navigator) {
-    // A push subscription (issue 24) is dropped first, then its worker.
+    // A push subscription is dropped first, then its worker.
     const unsubscribe = (each) =>
       each.pushManager
         ?.getSubscription()
