@@ -521,6 +521,7 @@ def test_the_install_steps_run_on_this_stack(trusting_caddy: Production) -> None
     manage("staff_add", "coordination", "--label", "Coordination", "--coordinator",
            "--password-stdin", stdin="correct horse battery staple 42\n")  # fmt: skip
     manage("canned_load")
+    assert "Self-help pages:" in manage("selfhelp_load")
     status, _, body = production.get("/.well-known/security.txt")
     assert status == 200 and b"Contact: mailto:security@example.org" in body
     # chat_smoke against the site, through Caddy, trusting its CA through SSL_CERT_FILE.
