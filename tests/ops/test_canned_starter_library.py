@@ -304,10 +304,38 @@ def test_the_emergency_numbers_are_all_there(language):
 # -- rights --------------------------------------------------------------------------------
 
 
+# "Talk to us before you go" (undocumented people were detained after going to the
+# police) and "go with someone" (the association, a lawyer), in each language's words.
+TALK_TO_US_FIRST = {
+    "fr": "parlez-en avec nous avant d’y aller",
+    "en": "talk to us before you go",
+    "bg": "поговорете с нас, преди да отидете",
+    "ro": "vorbiți cu noi înainte să mergeți",
+    "ru": "поговорите с нами, прежде чем идти",
+    "es": "hable con nosotros antes de ir",
+    "pt": "fale connosco antes de ir",
+    "pt-BR": "fale com a gente antes de ir",
+    "zh": "去之前请先和我们谈谈",
+}
+GO_WITH_SOMEONE = {
+    "fr": "y aller avec quelqu’un",
+    "en": "go with someone",
+    "bg": "да отидете с някого",
+    "ro": "să mergeți cu cineva",
+    "ru": "пойти с кем-то",
+    "es": "ir con alguien",
+    "pt": "ir com alguém",
+    "pt-BR": "ir com alguém",
+    "zh": "找人陪您去",
+}
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_complaint_warns_of_detention_and_gives_the_alternatives(language):
     text = body("plainte", language)
     assert "rétention" in text  # undocumented victims detained after going to the police
+    assert TALK_TO_US_FIRST[language] in text
+    assert GO_WITH_SOMEONE[language] in text
     assert "procureur de la République" in text  # a written complaint
     assert "116 006" in text
 
