@@ -364,13 +364,41 @@ ONE_YEAR = {
 }
 
 
+# During the 30 days, with the récépissé: nobody may deport them, and they may work.
+NOT_DEPORTED = {
+    "fr": "personne ne peut vous expulser, et vous pouvez travailler",
+    "en": "nobody can deport you, and you may work",
+    "bg": "никой не може да ви изгони от страната и можете да работите",
+    "ro": "nimeni nu vă poate expulza și puteți lucra",
+    "ru": "вас не могут выслать, и вы можете работать",
+    "es": "nadie le puede expulsar y puede trabajar",
+    "pt": "ninguém pode fazer a sua expulsão, e pode trabalhar",
+    "pt-BR": "ninguém pode deportar você, e você pode trabalhar",
+    "zh": "任何人都不能把您驱逐出境，您也可以工作",
+}
+# The card is renewed for as long as the proceedings last.
+RENEWED = {
+    "fr": "renouvelée pendant toute la procédure",
+    "en": "renewed for as long as the court case lasts",
+    "bg": "подновява, докато трае делото",
+    "ro": "reînnoit cât timp durează procesul",
+    "ru": "продлевают, пока идёт судебное дело",
+    "es": "se renueva mientras dure el proceso",
+    "pt": "renovada enquanto durar o processo",
+    "pt-BR": "renovada enquanto durar o processo",
+    "zh": "在整个诉讼期间都可以续签",
+}
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_residence_card_is_issued_with_30_days_to_decide_and_is_not_for_eu_citizens(
     language,
 ):
     text = body("titre-sejour", language)
     assert ONE_YEAR[language] in text
+    assert RENEWED[language] in text
     assert has_number(text, "30") and "récépissé" in text
+    assert NOT_DEPORTED[language] in text
     assert has_number(text, "10")
     assert EU_CITIZENS[language] in text
 
