@@ -383,7 +383,7 @@ RENEWED = {
     "bg": "подновява, докато трае делото",
     "ro": "reînnoit cât timp durează procesul",
     "ru": "продлевают, пока идёт судебное дело",
-    "es": "se renueva mientras dure el proceso",
+    "es": "renueva mientras dure el proceso",
     "pt": "renovada enquanto durar o processo",
     "pt-BR": "renovada enquanto durar o processo",
     "zh": "在整个诉讼期间都可以续签",
