@@ -181,6 +181,18 @@ NOT_ANONYMOUS_AT_A_LAB = {
     "zh": "不是匿名",
 }
 
+WITHOUT_PRESCRIPTION = {
+    "fr": "sans ordonnance",
+    "en": "without a prescription",
+    "bg": "без рецепта",
+    "ro": "fără rețetă",
+    "ru": "без рецепта",
+    "es": "sin receta",
+    "pt": "sem receita",
+    "pt-BR": "sem receita",
+    "zh": "不需要处方",
+}
+
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_testing_names_free_lab_tests_without_prescription_and_says_they_are_not_anonymous(
@@ -188,6 +200,7 @@ def test_testing_names_free_lab_tests_without_prescription_and_says_they_are_not
 ):
     text = body("depistage", language)
     assert "Mon test IST" in text
+    assert WITHOUT_PRESCRIPTION[language] in text
     assert has_number(text, "2022") and has_number(text, "2024")
     assert has_number(text, "26")  # chlamydia, gonorrhoea, syphilis, hepatitis B: under 26
     assert "Vitale" in text and "AME" in text
