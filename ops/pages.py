@@ -1,7 +1,7 @@
 """What every staff page (HTML under /staff/) shares: the one guard that says who may
-open it, the "not allowed" page, the referrer policy, the context every page starts
-from. The JSON API has its own guard (`ops/jsonapi.py`'s `api_view`): it never
-redirects and answers in JSON.
+open it, the "not allowed" page, the context every page starts from (the referrer
+policy, same-origin, is the site's: config/settings.py). The JSON API has its own guard
+(`ops/jsonapi.py`'s `api_view`): it never redirects and answers in JSON.
 
 Each page states its rule in the guard's arguments where the view is defined;
 tests/ops/test_page_guard.py holds every page's rule in one table.
@@ -91,7 +91,7 @@ def staff_page(
     methods: Sequence[str] | None = None,
     csrf_cookie: bool = False,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """The guard of a staff page: not cached, the staff referrer policy; someone not
+    """The guard of a staff page: not cached; someone not
     signed in (a password without the second factor counts as not signed in:
     ops/auth/middleware.py) is sent to the sign-in page, back here after it; then
     ``methods`` (others get 405), then the role rule (``PageRule``): the "not allowed"
