@@ -46,6 +46,14 @@ PAGES = [
     "/staff/security/",
 ]
 CAMPAIGN_PAGES = ["/staff/campaigns/{id}/", "/staff/campaigns/{id}/sticker", "/staff/report/print"]
+OVERNIGHT_SHIFT = """
+from datetime import time, timedelta
+from ops import clock
+from ops.models import Shift
+Shift.objects.create(
+    date=clock.today() + timedelta(days=1), start=time(21), end=time(1), label="Nuit"
+)
+"""
 
 
 @pytest.fixture
@@ -61,6 +69,10 @@ def a11y_helpline(serve, embedded_env, seeded_template, tmp_path) -> Any:
         stdin=PASSWORD + "\n",
     )
     authenticators_set(env, ["iris"])
+    # An overnight one-off shift, whatever the hour the test runs at (the demo's "open
+    # now" shift is overnight only in the evening): its hours are the rota table's
+    # widest cell.
+    manage(env, "shell", "-c", OVERNIGHT_SHIFT)
     served = serve(env)
     served.env = env
     served.demo = json.loads((data_dir / "demo" / "demo.json").read_text())

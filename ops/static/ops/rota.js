@@ -60,9 +60,19 @@ function dateText(iso) {
   }).format(new Date(Date.UTC(year, month - 1, day)));
 }
 
+function overnightNote(entry) {
+  return entry.end <= entry.start ? ` ${t("rota.next_day")}` : "";
+}
+
 function hoursText(entry) {
-  const overnight = entry.end <= entry.start ? ` ${t("rota.next_day")}` : "";
-  return `${entry.start}–${entry.end}${overnight}`;
+  return `${entry.start}–${entry.end}${overnightNote(entry)}`;
+}
+
+/** The hours in a table cell: the times never break, an overnight note may (at 768 px
+ *  an unbreakable "21:00–01:00 (le lendemain)" pushed the table out of its card). */
+function hoursCell(entry) {
+  const times = el("span", { class: "nowrap" }, `${entry.start}–${entry.end}`);
+  return el("td", {}, times, overnightNote(entry));
 }
 
 function skillText(skill) {
@@ -173,7 +183,7 @@ function entryRow(entry, day) {
   return {
     cells: [
       el("td", {}, day),
-      el("td", { class: "nowrap" }, hoursText(entry)),
+      hoursCell(entry),
       el("td", {}, entry.label),
       el("td", {}, skillText(entry.skill)),
       el("td", { class: entry.staff.length ? "" : "warn" }, staffText(entry.staff)),
